@@ -1,0 +1,249 @@
+// Composition root of the core services, used by the CLI and by Electron main: builds the store,
+// the database, the queue, the intake and the watcher from one resolved config.
+import { EventEmitter } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppApi, AppEvents, StatusSnapshot, StoredRecord } from '../../src-shared/api.js';
+import { dayPrefixes, describeKey } from '../../src-shared/keys.js';
+import { fail, ok, type Result } from '../../src-shared/result.js';
+import { ConfigError, loadConfig, type ResolvedConfig } from './config/load.js';
+import { prepareDemo } from './demo/profile.js';
+import { openDatabase, type Db } from './db/open.js';
+import { FileReports } from './queue/file-reports.js';
+import { JobRepository } from './queue/jobs.js';
+import { QueueRunner } from './queue/runner.js';
+import { FolderStore } from './store/folder.js';
+import { createS3Client, S3Store } from './store/s3.js';
+import { METADATA, StoreError, type ObjectStore } from './store/types.js';
+import { Intake, type IntakeOutcome } from './watch/intake.js';
+import { listFiles } from './watch/scan.js';
+import { FolderWatcher } from './watch/watcher.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface AgentDeps {
+  store?: ObjectStore;
+  log?: Logger;
+  now?: () => number;
+}
+
+export interface OnceSummary {
+  scanned: number;
+  enqueued: number;
+  alreadyKnown: number;
+  delivered: number;
+  incomplete: { file: string; reason: string }[];
+  rejected: { file: string; reason: string }[];
+  needsAttention: { file: string; key: string; reason: string }[];
+  failed: { file: string; key: string; reason: string }[];
+  /** Jobs still waiting to retry when this run gave up on them. */
+  notDelivered: { file: string; key: string; reason: string }[];
+}
+
+export function createStore(config: ResolvedConfig): ObjectStore {
+  return config.store.type === 'folder'
+    ? new FolderStore(config.store.path)
+    : new S3Store(createS3Client(config.store, config.credentials), config.store);
+}
+
+export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]] }> {
+  readonly db: Db;
+  readonly jobs: JobRepository;
+  readonly reports: FileReports;
+  readonly store: ObjectStore;
+  readonly queue: QueueRunner;
+  private readonly intake: Intake;
+  private watcher: FolderWatcher | null = null;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(readonly config: ResolvedConfig, deps: AgentDeps = {}) {
+    super();
+    this.now = deps.now ?? Date.now;
+    this.log = deps.log ?? { info() {}, warn() {}, error() {} };
+    this.store = deps.store ?? createStore(config);
+    this.db = openDatabase(join(config.dataDir, 'medrelay.db'));
+    this.jobs = new JobRepository(this.db, this.now);
+    this.reports = new FileReports(this.db, this.now);
+    this.intake = new Intake(this.jobs, this.reports, { layout: config.layout, prefix: config.store.prefix });
+    this.queue = new QueueRunner(this.jobs, this.store, {
+      concurrency: config.queue.concurrency, baseMs: config.queue.retryBaseMs, maxMs: config.queue.retryMaxMs,
+      workstationId: config.workstationId, now: this.now,
+    });
+    this.queue.on('job', (e) => {
+      this.emit('job', e);
+      // Progress ticks are many; the status summary changes only with a job's state.
+      if (!(e.state === 'uploading' && e.sent)) this.emit('status', this.status());
+      if (e.error) this.log.warn(`job ${e.jobId} ${e.state}: ${e.error.message}`);
+      else if (e.state === 'done') this.log.info(`delivered ${e.file} as ${e.key}`);
+    });
+  }
+
+  /** Watched folders must exist: a typo in a path must not look like a quiet day. */
+  checkFolders(): void {
+    this.config.watch.forEach((w, i) => {
+      let isDir = false;
+      try { isDir = statSync(w.path).isDirectory(); } catch { /* reported below */ }
+      if (!isDir) throw new ConfigError(`setting "watch[${i}].path" is "${w.path}": expected an existing folder`);
+    });
+  }
+
+  /** Runs until stop(): watches the folders and uploads as files settle. */
+  async start(): Promise<void> {
+    this.checkFolders();
+    const requeued = this.jobs.requeueInterrupted() + this.jobs.requeueParked();
+    if (requeued) this.log.info(`resuming ${requeued} unfinished job(s)`);
+    this.queue.start();
+    const { windowMs, incompleteAfterMs } = this.config.stability;
+    this.watcher = new FolderWatcher(this.config.watch, windowMs, async (path, version, folder, stableFor) => {
+      const final = stableFor >= incompleteAfterMs;
+      const r = await this.intake.take(path, version, folder.kind, final);
+      this.afterIntake(path, r);
+      return r.result === 'incomplete' && !r.reported ? { recheckInMs: Math.max(windowMs, incompleteAfterMs - stableFor) } : 'done';
+    }, (e) => this.log.error(`watcher: ${e.message}`));
+    await this.watcher.start();
+  }
+
+  private afterIntake(path: string, r: IntakeOutcome): void {
+    if (r.result === 'enqueued') {
+      if (r.enqueue.outcome === 'conflict') this.log.warn(r.enqueue.job.lastError ?? `conflict for ${path}`);
+      this.queue.pump();
+    } else if (r.result === 'rejected') {
+      this.log.warn(r.reason);
+    } else if (r.result === 'incomplete' && r.reported) {
+      this.log.warn(`${path} is still incomplete (${r.reason}); not uploaded`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher?.stop();
+    this.watcher = null;
+    await this.queue.stop();
+  }
+
+  close(): void {
+    this.store.close();
+    this.db.close();
+  }
+
+  /**
+   * One pass: take every complete file in the watched folders, deliver everything queued, and
+   * return what happened. Retryable failures are tried up to `maxAttempts` times in this run.
+   */
+  async runOnce(opts: { maxAttempts?: number } = {}): Promise<OnceSummary> {
+    this.checkFolders();
+    const maxAttempts = opts.maxAttempts ?? 4;
+    const summary: OnceSummary = { scanned: 0, enqueued: 0, alreadyKnown: 0, delivered: 0, incomplete: [], rejected: [], needsAttention: [], failed: [], notDelivered: [] };
+    this.jobs.requeueInterrupted();
+    this.jobs.requeueParked();
+    const doneBefore = this.jobs.counts().done;
+    await this.scanStable(summary);
+    this.queue.start();
+    await this.drain(maxAttempts);
+    await this.queue.stop();
+    summary.delivered = this.jobs.counts().done - doneBefore;
+    const describe = (j: { sourcePath: string; objectKey: string; lastError: string | null }) => ({ file: j.sourcePath, key: j.objectKey, reason: j.lastError ?? '' });
+    summary.needsAttention = this.jobs.withState('needs-attention').map(describe);
+    summary.failed = this.jobs.withState('failed').map(describe);
+    summary.notDelivered = [...this.jobs.withState('retry-wait'), ...this.jobs.withState('queued')].map(describe);
+    return summary;
+  }
+
+  /** Files must keep size and mtime for the stability window; one that keeps changing is waited for. */
+  private async scanStable(summary: OnceSummary): Promise<void> {
+    const { windowMs } = this.config.stability;
+    const versionOf = (p: string) => { try { const s = statSync(p); return { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) }; } catch { return null; } };
+    let pending = new Map<string, { folder: ResolvedConfig['watch'][number]; v: { size: number; mtimeMs: number } | null }>();
+    for (const folder of this.config.watch) {
+      for (const file of await listFiles(folder.path)) pending.set(file, { folder, v: versionOf(file) });
+    }
+    summary.scanned = pending.size;
+    while (pending.size) {
+      await new Promise((r) => setTimeout(r, windowMs));
+      const next: typeof pending = new Map();
+      for (const [file, p] of pending) {
+        const v = versionOf(file);
+        if (!v) continue;
+        if (!p.v || v.size !== p.v.size || v.mtimeMs !== p.v.mtimeMs) { next.set(file, { folder: p.folder, v }); continue; }
+        const r = await this.intake.take(file, v, p.folder.kind, true);
+        if (r.result === 'known') summary.alreadyKnown++;
+        else if (r.result === 'enqueued') { if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++; else summary.enqueued++; }
+        else if (r.result === 'incomplete') summary.incomplete.push({ file, reason: r.reason });
+        else if (r.result === 'rejected') summary.rejected.push({ file, reason: r.reason });
+        else next.set(file, { folder: p.folder, v: versionOf(file) });
+      }
+      pending = next;
+    }
+  }
+
+  private async drain(maxAttempts: number): Promise<void> {
+    for (;;) {
+      const waiting = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading')
+        OR (state = 'retry-wait' AND attempts < ?)`).get(maxAttempts) as { n: number };
+      if (waiting.n === 0 && this.queue.inFlight().length === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+      this.queue.pump();
+    }
+  }
+
+  status(): StatusSnapshot {
+    const oldest = this.jobs.oldestWaiting();
+    const next = this.jobs.nextRetryAt();
+    const recent = [...this.jobs.recentErrors(20), ...this.reports.recent(20)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
+    return {
+      counts: this.jobs.counts(),
+      paused: this.queue.isPaused,
+      watched: this.config.watch.map((w) => ({ path: w.path, kind: w.kind })),
+      inFlight: this.queue.inFlight(),
+      recentErrors: recent,
+      incompleteFiles: this.reports.count(),
+      oldestWaiting: oldest ? { file: oldest.sourcePath, since: new Date(oldest.createdAt).toISOString() } : null,
+      nextRetryAt: next === null ? null : new Date(next).toISOString(),
+    };
+  }
+
+  /** The records stored for one day, from the store itself (not from this workstation's queue). */
+  async listDay(date: string): Promise<StoredRecord[]> {
+    const out: StoredRecord[] = [];
+    const seen = new Set<string>();
+    for (const prefix of dayPrefixes(date, this.config.layout, this.config.store.prefix)) {
+      for await (const o of this.store.list(prefix)) {
+        if (seen.has(o.key)) continue;
+        seen.add(o.key);
+        const info = describeKey(o.key, this.config.layout, this.config.store.prefix);
+        if (info && info.date !== date) continue;
+        out.push({
+          key: o.key, kind: info?.kind ?? 'unknown', size: o.size,
+          uploadedAt: o.metadata?.[METADATA.uploadedAt] ?? o.lastModified.toISOString(),
+        });
+      }
+    }
+    return out.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** The handler table behind AppApi: what IPC binds and the e2e harness exposes. */
+  readonly api: AppApi = {
+    getStatus: async () => ok(this.status()),
+    listDay: async ({ date }) => wrap(() => this.listDay(date)),
+    pauseUploads: async () => { this.queue.pause(); return ok(this.status()); },
+    resumeUploads: async () => { this.queue.resume(); return ok(this.status()); },
+  };
+}
+
+/**
+ * The desktop app's agent: settings from `dataDir/medrelay.json`, or the demo profile (folder
+ * store, sample folders) when there are none yet.
+ */
+export function createAgent(opts: { dataDir: string; logDir: string }): Agent {
+  const file = join(opts.dataDir, 'medrelay.json');
+  const config = existsSync(file) ? loadConfig(file) : prepareDemo(join(opts.dataDir, 'demo'));
+  return new Agent(config, { log: createLogger({ logDir: opts.logDir }) });
+}
+
+async function wrap<T>(f: () => Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await f());
+  } catch (e) {
+    if (e instanceof StoreError) return fail(e.code, e.message);
+    return fail('internal', e instanceof Error ? e.message : String(e));
+  }
+}

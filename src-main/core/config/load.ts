@@ -1,0 +1,73 @@
+// Reads and validates the config file. A wrong setting fails at start with a message that names
+// the setting, the value and what was expected.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** A validated config with absolute paths and every default filled in. */
+export type ResolvedConfig = Config & { workstationId: string; configPath: string | null };
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function settingName(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') || '(root)';
+}
+
+/** One line per problem: `setting "store.bucket" is "My Bucket": expected …`. */
+export function describeIssues(error: z.ZodError, input: unknown, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const name = settingName(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return `${name === '(root)' ? 'top level' : `setting "${name}"`} has unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    const value = valueAt(input, issue.path);
+    const shown = value === undefined ? 'missing' : `${JSON.stringify(value)}`;
+    return `setting "${name}" is ${shown}: expected ${issue.message.replace(/^Invalid input: expected /, '')}`;
+  });
+  return `${source}: invalid configuration\n  - ${lines.join('\n  - ')}`;
+}
+
+export function parseConfig(input: unknown, baseDir: string, source = 'configuration'): ResolvedConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, input, source));
+  const c = parsed.data;
+  const abs = (p: string) => resolve(baseDir, p);
+  return {
+    ...c,
+    dataDir: abs(c.dataDir),
+    workstationId: c.workstationId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
+    store: c.store.type === 'folder' ? { ...c.store, path: abs(c.store.path) } : c.store,
+    watch: c.watch.map((w) => ({ ...w, path: abs(w.path) })),
+    configPath: null,
+  };
+}
+
+export function loadConfig(file: string): ResolvedConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return { ...parseConfig(json, dirname(path), path), configPath: path };
+}

@@ -1,0 +1,6 @@
+// Every schema version, in order. Add a file NNNN-name.ts and a test for each new version.
+import type { Migration } from '../migrate.js';
+import { m0001Jobs } from './0001-jobs.js';
+import { m0002FileReports } from './0002-file-reports.js';
+
+export const MIGRATIONS: readonly Migration[] = [m0001Jobs, m0002FileReports];

@@ -1,0 +1,161 @@
+// The persisted job table: every state change is one SQLite transaction, so a crash leaves each
+// job in a named state that the next start continues from.
+import type { Db } from '../db/open.js';
+import type { JobState, ProblemReport } from '../../../src-shared/api.js';
+import type { ErrorCode } from '../../../src-shared/result.js';
+import type { RecordKind } from '../../../src-shared/keys.js';
+
+export interface Job {
+  id: number;
+  sourcePath: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  kind: RecordKind;
+  recordDate: string;
+  objectKey: string;
+  contentType: string;
+  state: JobState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastErrorCode: ErrorCode | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  uploadedAt: number | null;
+}
+
+export type NewJob = Pick<Job, 'sourcePath' | 'size' | 'mtimeMs' | 'sha256' | 'kind' | 'recordDate' | 'objectKey' | 'contentType'>;
+
+export type EnqueueOutcome =
+  | { outcome: 'queued'; job: Job }
+  /** The same content under the same key is already known (delivered or on its way). */
+  | { outcome: 'duplicate'; job: Job }
+  /** A not-yet-delivered job for this key took the file's new content. */
+  | { outcome: 'updated'; job: Job }
+  /** Another content was already delivered under this key. */
+  | { outcome: 'conflict'; job: Job; existing: Job };
+
+const COLUMNS = `id, source_path AS sourcePath, size, mtime_ms AS mtimeMs, sha256, kind, record_date AS recordDate,
+  object_key AS objectKey, content_type AS contentType, state, attempts, next_attempt_at AS nextAttemptAt,
+  last_error_code AS lastErrorCode, last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt,
+  uploaded_at AS uploadedAt`;
+
+const PENDING: readonly JobState[] = ['queued', 'uploading', 'retry-wait'];
+
+export class JobRepository {
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+
+  get(id: number): Job | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`).get(id) as Job | undefined;
+  }
+
+  /** A job for exactly this version of a file (path, size, mtime), so it need not be hashed again. */
+  findByVersion(sourcePath: string, size: number, mtimeMs: number): Job | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE source_path = ? AND size = ? AND mtime_ms = ?
+      ORDER BY id DESC LIMIT 1`).get(sourcePath, size, mtimeMs) as Job | undefined;
+  }
+
+  /** Adds a file's content to the queue unless that content is already known under its key. */
+  enqueue(job: NewJob): EnqueueOutcome {
+    return this.db.transaction((): EnqueueOutcome => {
+      const t = this.now();
+      const sameContent = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? AND sha256 = ?`)
+        .get(job.objectKey, job.sha256) as Job | undefined;
+      if (sameContent) {
+        if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
+          // Seen again after a person's fix (or a new copy of the file): try once more.
+          this.db.prepare(`UPDATE jobs SET state = 'queued', source_path = ?, size = ?, mtime_ms = ?, attempts = 0,
+            next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
+          return { outcome: 'queued', job: this.get(sameContent.id)! };
+        }
+        if (sameContent.sourcePath !== job.sourcePath || sameContent.mtimeMs !== job.mtimeMs) {
+          this.db.prepare('UPDATE jobs SET source_path = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?')
+            .run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
+        }
+        return { outcome: 'duplicate', job: sameContent };
+      }
+      const others = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`)
+        .all(job.objectKey) as Job[];
+      const pendingSameFile = others.find((o) => PENDING.includes(o.state) && o.state !== 'uploading' && o.sourcePath === job.sourcePath);
+      if (pendingSameFile) {
+        this.db.prepare(`UPDATE jobs SET size = ?, mtime_ms = ?, sha256 = ?, kind = ?, record_date = ?, content_type = ?,
+          updated_at = ? WHERE id = ?`).run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
+        return { outcome: 'updated', job: this.get(pendingSameFile.id)! };
+      }
+      const existing = others.find((o) => o.state === 'done' || o.state === 'uploading');
+      const info = this.db.prepare(`INSERT INTO jobs (source_path, size, mtime_ms, sha256, kind, record_date, object_key,
+        content_type, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`)
+        .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t);
+      const id = Number(info.lastInsertRowid);
+      if (existing) {
+        const message = `${job.sourcePath} would replace ${job.objectKey}, already delivered from ${existing.sourcePath} with other content; rename one of the files or remove the stored object`;
+        this.setState(id, 'needs-attention', { code: 'conflict', message });
+        return { outcome: 'conflict', job: this.get(id)!, existing };
+      }
+      return { outcome: 'queued', job: this.get(id)! };
+    })();
+  }
+
+  /** Moves up to `limit` due jobs to `uploading` and returns them, oldest first. */
+  claimDue(limit: number): Job[] {
+    if (limit <= 0) return [];
+    return this.db.transaction(() => {
+      const t = this.now();
+      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued'
+        OR (state = 'retry-wait' AND next_attempt_at <= ?) ORDER BY id LIMIT ?`).all(t, limit) as Job[];
+      const claim = this.db.prepare(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ? WHERE id = ?`);
+      for (const r of rows) claim.run(t, r.id);
+      return rows.map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
+    })();
+  }
+
+  setState(id: number, state: JobState, opts: { code?: ErrorCode; message?: string; nextAttemptAt?: number; uploadedAt?: number } = {}): void {
+    this.db.prepare(`UPDATE jobs SET state = ?, last_error_code = ?, last_error = ?, next_attempt_at = ?,
+      uploaded_at = COALESCE(?, uploaded_at), updated_at = ? WHERE id = ?`)
+      .run(state, opts.code ?? null, opts.message ?? null, opts.nextAttemptAt ?? null, opts.uploadedAt ?? null, this.now(), id);
+  }
+
+  /** After a crash: jobs that were uploading go back to the queue. Returns how many. */
+  requeueInterrupted(): number {
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'uploading'`).run(this.now()).changes;
+  }
+
+  /** A person acted (restart, `medrelay retry`): parked jobs are tried again. */
+  requeueParked(): number {
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = NULL, updated_at = ?
+      WHERE state = 'needs-attention' AND last_error_code IN ('auth', 'network', 'internal')`).run(this.now()).changes;
+  }
+
+  counts(): Record<JobState, number> {
+    const out: Record<JobState, number> = { queued: 0, uploading: 0, 'retry-wait': 0, done: 0, 'needs-attention': 0, failed: 0 };
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {
+      out[r.state] = r.n;
+    }
+    return out;
+  }
+
+  pendingCount(): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','retry-wait')`).get() as { n: number }).n;
+  }
+
+  nextRetryAt(): number | null {
+    return (this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'retry-wait'`).get() as { t: number | null }).t;
+  }
+
+  oldestWaiting(): Job | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state IN ('queued','retry-wait') ORDER BY created_at, id LIMIT 1`).get() as Job | undefined;
+  }
+
+  withState(state: JobState, limit = 1000): Job[] {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = ? ORDER BY id LIMIT ?`).all(state, limit) as Job[];
+  }
+
+  /** Jobs whose last attempt left an error, most recent first. */
+  recentErrors(limit: number): ProblemReport[] {
+    const rows = this.db.prepare(`SELECT source_path AS file, object_key AS key, last_error_code AS code,
+      last_error AS reason, updated_at AS at FROM jobs WHERE last_error IS NOT NULL AND state != 'done'
+      ORDER BY updated_at DESC, id DESC LIMIT ?`).all(limit) as (Omit<ProblemReport, 'at'> & { at: number })[];
+    return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  }
+}

@@ -1,0 +1,84 @@
+// Takes a stable file into the queue: skip a version already known, check it is complete by its
+// format, classify it, hash it, compute its key, and enqueue it. Nothing half-written is taken.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { objectKey, type KeyLayout } from '../../../src-shared/keys.js';
+import { inspectFile, type WatchKind } from '../records/inspect.js';
+import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
+import type { FileReports } from '../queue/file-reports.js';
+import type { FileVersion } from './stability.js';
+
+export type IntakeOutcome =
+  | { result: 'known' }
+  | { result: 'enqueued'; enqueue: EnqueueOutcome }
+  /** Stable but not complete; `reported` once the wait for it is over. */
+  | { result: 'incomplete'; reason: string; reported: boolean }
+  | { result: 'rejected'; reason: string }
+  /** Changed or vanished while being looked at; the watcher will see it again. */
+  | { result: 'moved-on' };
+
+export interface IntakeOptions {
+  layout: KeyLayout;
+  prefix: string;
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), h);
+  return h.digest('hex');
+}
+
+export class Intake {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly reports: FileReports,
+    private readonly opts: IntakeOptions,
+  ) {}
+
+  /**
+   * `final`: the file has been stable for the whole incomplete-wait (or this is a one-shot run),
+   * so an incomplete file is reported now rather than looked at again later.
+   */
+  async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
+    if (this.jobs.findByVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
+    let inspection;
+    try {
+      inspection = await inspectFile(path, { watchKind, mtimeMs: version.mtimeMs, size: version.size });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'moved-on' };
+      throw e;
+    }
+    if (inspection.status === 'rejected') {
+      this.reports.report(path, version.size, version.mtimeMs, 'bad-input', inspection.reason);
+      return { result: 'rejected', reason: inspection.reason };
+    }
+    if (inspection.status === 'incomplete') {
+      if (final) this.reports.report(path, version.size, version.mtimeMs, 'incomplete', `${path}: ${inspection.reason}; not uploaded`);
+      return { result: 'incomplete', reason: inspection.reason, reported: final };
+    }
+    const { record } = inspection;
+    const key = objectKey(record.ref, this.opts.layout, this.opts.prefix);
+    if (!key.ok) {
+      const reason = `${path}: ${key.error.message}`;
+      this.reports.report(path, version.size, version.mtimeMs, 'bad-input', reason);
+      return { result: 'rejected', reason };
+    }
+    let sha256: string;
+    try {
+      sha256 = await sha256OfFile(path);
+      const after = await stat(path);
+      if (after.size !== version.size || Math.trunc(after.mtimeMs) !== version.mtimeMs) return { result: 'moved-on' };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'moved-on' };
+      throw e;
+    }
+    const enqueue = this.jobs.enqueue({
+      sourcePath: path, size: version.size, mtimeMs: version.mtimeMs, sha256, kind: record.ref.kind,
+      recordDate: record.ref.date, objectKey: key.value, contentType: record.contentType,
+    });
+    this.reports.clear(path);
+    return { result: 'enqueued', enqueue };
+  }
+}

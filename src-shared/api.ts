@@ -1,0 +1,82 @@
+// The one contract between the renderer and main (and the shape of the CLI's JSON output).
+// AppApi lists the methods, AppEvents the pushes from main; the preload, the IPC handlers and
+// the renderer's client are all derived from API_METHODS and EVENT_NAMES.
+import type { ErrorCode, Result } from './result.js';
+import type { RecordKind } from './keys.js';
+
+/** Where a job is in its life. Each change is one SQLite transaction in core/queue. */
+export type JobState = 'queued' | 'uploading' | 'retry-wait' | 'done' | 'needs-attention' | 'failed';
+export const JOB_STATES: readonly JobState[] = ['queued', 'uploading', 'retry-wait', 'done', 'needs-attention', 'failed'];
+
+export interface WatchedFolder {
+  path: string;
+  kind: 'ecg' | 'dicom' | 'auto';
+}
+
+/** A problem a person may need to see: a job's last error, or a file that was not taken. */
+export interface ProblemReport {
+  file: string;
+  key: string | null;
+  code: ErrorCode | 'incomplete';
+  reason: string;
+  at: string;
+}
+
+export interface InFlightUpload {
+  jobId: number;
+  file: string;
+  key: string;
+  size: number;
+  sent: number;
+}
+
+export interface StatusSnapshot {
+  counts: Record<JobState, number>;
+  paused: boolean;
+  watched: WatchedFolder[];
+  inFlight: InFlightUpload[];
+  /** Most recent first. */
+  recentErrors: ProblemReport[];
+  /** Files seen but not taken because they stay incomplete. */
+  incompleteFiles: number;
+  oldestWaiting: { file: string; since: string } | null;
+  nextRetryAt: string | null;
+}
+
+export interface StoredRecord {
+  key: string;
+  kind: RecordKind | 'unknown';
+  size: number;
+  /** ISO time the object was written to the store. */
+  uploadedAt: string;
+}
+
+export interface AppApi {
+  getStatus(): Promise<Result<StatusSnapshot>>;
+  listDay(args: { date: string }): Promise<Result<StoredRecord[]>>;
+  pauseUploads(): Promise<Result<StatusSnapshot>>;
+  resumeUploads(): Promise<Result<StatusSnapshot>>;
+}
+
+export type ApiMethod = keyof AppApi;
+export const API_METHODS = ['getStatus', 'listDay', 'pauseUploads', 'resumeUploads'] as const satisfies readonly ApiMethod[];
+
+/** Compile-time check that API_METHODS names every method of AppApi. */
+type MissingMethods = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
+export const API_METHODS_COMPLETE: MissingMethods extends never ? true : MissingMethods = true;
+
+export interface JobEvent {
+  jobId: number;
+  file: string;
+  key: string | null;
+  state: JobState;
+  sent?: number;
+  size?: number;
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface AppEvents {
+  job: JobEvent;
+  status: StatusSnapshot;
+}
+export const EVENT_NAMES = ['job', 'status'] as const satisfies readonly (keyof AppEvents)[];

@@ -1,0 +1,66 @@
+// The whole headless pipeline on the folder store: samples in, objects out under the right keys.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../src-main/core/agent.js';
+import { parseConfig } from '../../src-main/core/config/load.js';
+import { sampleDicom } from '../../src-main/core/demo/dicom-sample.js';
+import { samplePdf, writeSampleRecords } from '../../src-main/core/demo/samples.js';
+import { tempDir } from '../support/tmp.js';
+
+function setup(label: string) {
+  const dir = tempDir(label);
+  mkdirSync(join(dir, 'inbox/ecg'), { recursive: true });
+  mkdirSync(join(dir, 'inbox/dicom'), { recursive: true });
+  const config = parseConfig({
+    dataDir: 'data', workstationId: 'ws-test', store: { type: 'folder', path: 'store' },
+    watch: [{ path: 'inbox/ecg', kind: 'ecg' }, { path: 'inbox/dicom', kind: 'dicom' }],
+    stability: { windowMs: 100, incompleteAfterMs: 100 },
+  }, dir);
+  return { dir, config };
+}
+
+describe('Agent.runOnce with a folder store', () => {
+  it('delivers each sample record under its own date and kind, and nothing twice', async () => {
+    const { dir, config } = setup('agent-once');
+    const at = new Date(2024, 2, 15, 10, 15, 0);
+    const files = await writeSampleRecords(join(dir, 'inbox'), at);
+    const agent = new Agent(config);
+    const first = await agent.runOnce();
+    expect(first).toMatchObject({ scanned: files.length, enqueued: files.length, delivered: files.length, incomplete: [], rejected: [] });
+    const records = await agent.listDay('2024-03-15');
+    expect(records.map((r) => [r.kind, r.key.split('/').slice(4).join('/')])).toEqual(expect.arrayContaining([
+      ['ecg-report', 'ECG_Report_20240315_101500.pdf'],
+      ['ecg-report', 'ECG_Report_20240315_101500.json'],
+      ['ecg-package', '20240315_101500/patient_details_20240315_101500.json'],
+      ['ecg-signup', 'user_signup_demo_20240315_101500.json'],
+    ]));
+    expect(records.filter((r) => r.kind === 'dicom')).toHaveLength(2);
+    expect(records).toHaveLength(files.length);
+    for (const r of records) {
+      expect(r.uploadedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(readFileSync(join(config.dataDir, '..', 'store', r.key)).length).toBe(r.size);
+    }
+    const second = await agent.runOnce();
+    expect(second).toMatchObject({ enqueued: 0, alreadyKnown: files.length, delivered: 0 });
+    agent.close();
+  });
+
+  it('reports a truncated DICOM and a PDF without %%EOF and does not upload them', async () => {
+    const { dir, config } = setup('agent-incomplete');
+    const whole = sampleDicom({ studyUid: '1.2.3', seriesUid: '1.2.3.4', sopUid: '1.2.3.4.5', studyDate: '20240101', pixelBytes: 4096 });
+    writeFileSync(join(dir, 'inbox/dicom/cut.dcm'), whole.subarray(0, whole.length - 1000));
+    const pdf = samplePdf('cut');
+    writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240101_080000.pdf'), pdf.subarray(0, pdf.indexOf('%%EOF')));
+    writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240101_090000.pdf'), pdf);
+    const agent = new Agent(config);
+    const s = await agent.runOnce();
+    expect(s.delivered).toBe(1);
+    expect(s.incomplete.map((i) => i.file).sort()).toEqual([join(dir, 'inbox/dicom/cut.dcm'), join(dir, 'inbox/ecg/ECG_Report_20240101_080000.pdf')].sort());
+    expect((await agent.listDay('2024-01-01')).map((r) => r.key)).toEqual(['ecg-reports/2024/01/01/ECG_Report_20240101_090000.pdf']);
+    const status = agent.status();
+    expect(status.incompleteFiles).toBe(2);
+    expect(status.recentErrors.map((e) => e.file)).toContain(join(dir, 'inbox/dicom/cut.dcm'));
+    agent.close();
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../../src-main/core/config/load.js';
+
+const minimal = {
+  dataDir: 'data',
+  store: { type: 's3', bucket: 'clinic-records', region: 'eu-west-1' },
+  credentials: { source: 'env' },
+  watch: [{ path: 'inbox', kind: 'auto' }],
+};
+
+describe('config', () => {
+  it('fills defaults and resolves paths against the config file folder', () => {
+    const c = parseConfig(minimal, '/etc/medrelay');
+    expect(c.dataDir).toBe('/etc/medrelay/data');
+    expect(c.watch[0]!.path).toBe('/etc/medrelay/inbox');
+    expect(c.stability.windowMs).toBe(2000);
+    expect(c.store.type === 's3' && c.store.checksum).toBe('when-required');
+    expect(c.workstationId).toMatch(/^[A-Za-z0-9._-]+$/);
+  });
+
+  it('names the setting, the value and what was expected', () => {
+    const bad = { ...minimal, store: { ...minimal.store, bucket: 'Bad Bucket' }, watch: [{ path: 'x', kind: 'pdf' }] };
+    let message = '';
+    try { parseConfig(bad, '/'); } catch (e) { message = (e as Error).message; }
+    expect(message).toMatch(/setting "store\.bucket" is "Bad Bucket": expected .*bucket name/);
+    expect(message).toMatch(/setting "watch\[0\]\.kind" is "pdf": expected .*"ecg"/);
+  });
+
+  it('rejects unknown settings and a missing one by name', () => {
+    expect(() => parseConfig({ ...minimal, colour: 'blue' }, '/')).toThrow(/unknown setting\(s\) "colour"/);
+    const { dataDir: _d, ...noData } = minimal;
+    expect(() => parseConfig(noData, '/')).toThrow(/setting "dataDir" is missing/);
+  });
+
+  it('rejects a key template without the date first', () => {
+    expect(() => parseConfig({ ...minimal, layout: { ecgReport: 'x/{file}/{yyyy}/{mm}/{dd}' } }, '/')).toThrow(/layout\.ecgReport.*first placeholder/);
+  });
+
+  it('reports unreadable and non-JSON files with their path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medrelay-cfg-'));
+    const f = join(dir, 'medrelay.json');
+    writeFileSync(f, '{ not json');
+    expect(() => loadConfig(f)).toThrow(ConfigError);
+    expect(() => loadConfig(f)).toThrow(f);
+    expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(/cannot read config file .*missing\.json/);
+  });
+});

@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src-main/core/db/open.js';
+import { JobRepository, type NewJob } from '../../../src-main/core/queue/jobs.js';
+
+function repo(now = () => 1000) {
+  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'medrelay-jobs-')), 'medrelay.db'));
+  return new JobRepository(db, now);
+}
+const job = (over: Partial<NewJob> = {}): NewJob => ({
+  sourcePath: '/in/ECG_Report_20240315_101500.pdf', size: 10, mtimeMs: 5, sha256: 'aa', kind: 'ecg-report',
+  recordDate: '2024-03-15', objectKey: 'ecg-reports/2024/03/15/ECG_Report_20240315_101500.pdf', contentType: 'application/pdf', ...over,
+});
+
+describe('JobRepository', () => {
+  it('never queues the same content under the same key twice', () => {
+    const r = repo();
+    expect(r.enqueue(job()).outcome).toBe('queued');
+    expect(r.enqueue(job({ sourcePath: '/in/copy.pdf' })).outcome).toBe('duplicate');
+    expect(r.counts().queued).toBe(1);
+  });
+
+  it('lets a queued file take its new content instead of queueing a second job', () => {
+    const r = repo();
+    r.enqueue(job());
+    const u = r.enqueue(job({ sha256: 'bb', size: 12, mtimeMs: 9 }));
+    expect(u.outcome).toBe('updated');
+    expect(r.counts().queued).toBe(1);
+    expect(r.get(u.job.id)!.sha256).toBe('bb');
+  });
+
+  it('parks other content for a key already delivered as a conflict that names both files', () => {
+    const r = repo();
+    const first = r.enqueue(job()).job;
+    r.claimDue(1);
+    r.setState(first.id, 'done', { uploadedAt: 2000 });
+    const c = r.enqueue(job({ sourcePath: '/in/other/ECG_Report_20240315_101500.pdf', sha256: 'cc' }));
+    expect(c.outcome).toBe('conflict');
+    expect(c.job.state).toBe('needs-attention');
+    expect(c.job.lastError).toContain('/in/other/ECG_Report_20240315_101500.pdf');
+    expect(c.job.lastError).toContain('/in/ECG_Report_20240315_101500.pdf');
+  });
+
+  it('claims due jobs up to the limit and counts attempts', () => {
+    let t = 1000;
+    const r = repo(() => t);
+    for (let i = 0; i < 3; i++) r.enqueue(job({ sha256: `s${i}`, objectKey: `k${i}` }));
+    const claimed = r.claimDue(2);
+    expect(claimed.map((j) => j.attempts)).toEqual([1, 1]);
+    expect(r.counts()).toMatchObject({ queued: 1, uploading: 2 });
+    r.setState(claimed[0]!.id, 'retry-wait', { code: 'network', message: 'down', nextAttemptAt: 5000 });
+    expect(r.claimDue(5).map((j) => j.objectKey)).toEqual(['k2']);
+    t = 5000;
+    expect(r.claimDue(5).map((j) => j.objectKey)).toEqual(['k0']);
+    expect(r.get(claimed[0]!.id)!.attempts).toBe(2);
+  });
+
+  it('puts interrupted uploads back in the queue after a crash', () => {
+    const r = repo();
+    r.enqueue(job());
+    r.claimDue(1);
+    expect(r.requeueInterrupted()).toBe(1);
+    expect(r.counts()).toMatchObject({ queued: 1, uploading: 0 });
+  });
+
+  it('knows a file version already taken, so it is not hashed again', () => {
+    const r = repo();
+    r.enqueue(job());
+    expect(r.findByVersion('/in/ECG_Report_20240315_101500.pdf', 10, 5)).toBeDefined();
+    expect(r.findByVersion('/in/ECG_Report_20240315_101500.pdf', 11, 5)).toBeUndefined();
+  });
+});

@@ -1,0 +1,57 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FolderStore } from '../../../src-main/core/store/folder.js';
+import { StoreError } from '../../../src-main/core/store/types.js';
+import { tempDir } from '../../support/tmp.js';
+
+const dir = tempDir('folder-store');
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('FolderStore', () => {
+  const root = join(dir, 'store');
+  const store = new FolderStore(root);
+  const src = join(dir, 'a.pdf');
+  writeFileSync(src, 'report bytes');
+  const put = (key: string, file = src, size = readFileSync(file).length) => store.put({ key, filePath: file, size, contentType: 'application/pdf', metadata: { 'medrelay-kind': 'ecg-report' } });
+
+  it('writes under the key layout and leaves no temp file behind', async () => {
+    await put('ecg-reports/2024/03/15/a.pdf');
+    expect(readFileSync(join(root, 'ecg-reports/2024/03/15/a.pdf'), 'utf8')).toBe('report bytes');
+    expect(readdirSync(join(root, 'ecg-reports/2024/03/15'))).toEqual(['a.pdf']);
+    expect((await store.head('ecg-reports/2024/03/15/a.pdf'))?.metadata).toEqual({ 'medrelay-kind': 'ecg-report' });
+  });
+
+  it('accepts the same content again but never overwrites other content', async () => {
+    await put('ecg-reports/2024/03/15/a.pdf');
+    const other = join(dir, 'b.pdf');
+    writeFileSync(other, 'different bytes');
+    const e = await put('ecg-reports/2024/03/15/a.pdf', other).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StoreError);
+    expect((e as StoreError).code).toBe('conflict');
+    expect((e as StoreError).message).toContain(other);
+    expect(readFileSync(join(root, 'ecg-reports/2024/03/15/a.pdf'), 'utf8')).toBe('report bytes');
+  });
+
+  it('lists a prefix without metadata files and downloads the bytes', async () => {
+    await put('ecg-reports/2024/03/16/c.pdf');
+    const keys = (await collect(store.list('ecg-reports/2024/03/15/'))).map((o) => o.key);
+    expect(keys).toEqual(['ecg-reports/2024/03/15/a.pdf']);
+    const out = join(dir, 'copy.pdf');
+    await store.download('ecg-reports/2024/03/16/c.pdf', out);
+    expect(readFileSync(out, 'utf8')).toBe('report bytes');
+  });
+
+  it('says which file vanished and which key is missing', async () => {
+    const e1 = (await put('ecg-reports/2024/03/15/z.pdf', join(dir, 'gone.pdf'), 5).catch((x: unknown) => x)) as StoreError;
+    expect(e1.code).toBe('not-found');
+    const e2 = (await store.download('ecg-reports/1999/01/01/none.pdf', join(dir, 'x')).catch((x: unknown) => x)) as StoreError;
+    expect(e2.code).toBe('not-found');
+    expect(e2.message).toContain('ecg-reports/1999/01/01/none.pdf');
+  });
+});
