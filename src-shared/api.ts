@@ -80,3 +80,9 @@ export interface AppEvents {
   status: StatusSnapshot;
 }
 export const EVENT_NAMES = ['job', 'status'] as const satisfies readonly (keyof AppEvents)[];
+
+/** What the preload exposes as window.medrelay: AppApi plus `on` for the pushes. */
+export type MedrelayBridge = AppApi & {
+  /** Calls `listener` with each push of `event`; returns a function that stops it. */
+  on<E extends keyof AppEvents>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
+};

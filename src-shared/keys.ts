@@ -75,7 +75,7 @@ export function templateProblem(name: keyof KeyLayout, template: string): string
 
 function safeName(name: string): boolean {
   return name.length > 0 && name.length <= 255 && !name.includes('/') && !name.includes('\\') &&
-    name !== '.' && name !== '..' && !/[\u0000-\u001f\u007f]/.test(name);
+    name !== '.' && name !== '..' && ![...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 }
 
 function joinPrefix(prefix: string, rest: string): string {
