@@ -36,7 +36,7 @@ describe('medrelay agent watching folders', () => {
     const bucket = await freshBucket('watch');
     // Window 300 ms; the writer pauses 900 ms between chunks, so the half-written file is stable
     // for longer than the window several times and must be held back by the DICOM check.
-    const config = writeS3Config(dir, bucket, { store: { multipartThresholdBytes: 8 * 1024 * 1024, partSizeBytes: 8 * 1024 * 1024 } });
+    const config = writeS3Config(dir, bucket, { store: { partSizeBytes: 8 * 1024 * 1024 } });
     const agent = spawnAgent(config, s3Env());
     try {
       await until('agent start', async () => agent.log().includes('watching'));

@@ -13,7 +13,7 @@ describe.each(['when-required', 'when-supported'] as const)('medrelay CLI on S3 
     const dir = tempDir('cli-s3');
     const client = testS3Client();
     const bucket = await freshBucket('cli');
-    const config = writeS3Config(dir, bucket, { store: { prefix: 'site-a', checksum, multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 } });
+    const config = writeS3Config(dir, bucket, { store: { prefix: 'site-a', checksum, partSizeBytes: 5 * 1024 * 1024 } });
     const files = await writeSampleRecords(join(dir, 'inbox'), new Date(2024, 4, 2, 9, 30, 0));
     // One file above the multipart threshold, so both upload paths run.
     const big = join(dir, 'inbox/ecg/ECG_Report_20240502_093001.json');

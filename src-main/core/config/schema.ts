@@ -26,9 +26,10 @@ export const s3StoreSchema = z.object({
    * AWS supports and some compatible stores reject.
    */
   checksum: z.enum(['when-required', 'when-supported']).default('when-required'),
-  /** Files at or above this size go as multipart uploads. Default 16 MiB. */
-  multipartThresholdBytes: z.number().int().min(5 * MB).default(16 * MB),
-  /** Multipart part size. Memory cost: about partSize × partsInFlight per upload. Default 16 MiB. */
+  /**
+   * Part size: a file larger than this goes as a multipart upload. Memory cost: about
+   * partSize × partsInFlight per upload in flight. Default 16 MiB.
+   */
   partSizeBytes: z.number().int().min(5 * MB).max(5 * 1024 * MB).default(16 * MB),
   /** Parts of one multipart upload sent at once. Default 2. */
   partsInFlight: z.number().int().min(1).max(16).default(2),

@@ -36,9 +36,9 @@ const ACCEPTS: Record<WatchKind, readonly FileFormat[]> = {
 };
 
 /** Hidden, temporary and partial-download files: never records. */
+/** Hidden files and the temp names devices and copy tools use while writing. */
 export function isTemporaryName(fileName: string): boolean {
-  const lower = fileName.toLowerCase();
-  return lower.startsWith('.') || lower.startsWith('~') || lower.endsWith('.tmp') || lower.endsWith('.part');
+  return fileName.startsWith('.') || fileName.startsWith('~') || /\.(tmp|part|partial|crdownload|swp)$/i.test(fileName);
 }
 
 // DICOM files are often named without an extension, or by their SOP Instance UID ("1.2.840.….123").

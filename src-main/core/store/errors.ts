@@ -50,6 +50,9 @@ export function toStoreError(error: unknown, where: string): StoreError {
   if (AUTH_NAMES.has(name) || status === 401 || status === 403) {
     return new StoreError('auth', `${where}: access refused (${name || status}): check the credentials and their permissions`, false);
   }
+  if (name === 'MissingContentLength' || status === 411) {
+    return new StoreError('internal', `${where}: the store refused the request's checksum encoding (${name || status}); set "store.checksum" to "when-required"`, false);
+  }
   if (name === 'NoSuchBucket') {
     return new StoreError('not-found', `${where}: the bucket does not exist (setting "store.bucket")`, false);
   }

@@ -1,7 +1,7 @@
-// The S3 (or S3-compatible) store. Small files go as one PutObject streamed from disk; larger
-// ones as a multipart upload through lib-storage, which buffers at most partSize × partsInFlight.
+// The S3 (or S3-compatible) store. Uploads go through lib-storage, which buffers at most
+// partSize × partsInFlight per upload.
 import {
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
+  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { fromEnv, fromNodeProviderChain } from '@aws-sdk/credential-providers';
@@ -43,14 +43,10 @@ export class S3Store implements ObjectStore {
   async put(req: PutRequest): Promise<void> {
     const where = `upload of ${req.filePath} to s3://${this.cfg.bucket}/${req.key}`;
     try {
-      if (req.size < this.cfg.multipartThresholdBytes) {
-        await this.client.send(new PutObjectCommand({
-          Bucket: this.cfg.bucket, Key: req.key, Body: createReadStream(req.filePath), ContentLength: req.size,
-          ContentType: req.contentType, Metadata: req.metadata,
-        }), req.signal ? { abortSignal: req.signal } : {});
-        req.onProgress?.(req.size);
-        return;
-      }
+      // lib-storage reads the file in parts and sends each from memory: one PutObject for a file
+      // smaller than a part, a multipart upload otherwise. A buffered body lets the SDK put its
+      // checksum in a header; a streamed one would need aws-chunked trailers, which some
+      // S3-compatible stores (Ceph RGW among them) refuse with 411 MissingContentLength.
       const upload = new Upload({
         client: this.client,
         params: {

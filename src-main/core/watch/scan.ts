@@ -1,12 +1,7 @@
 // Finds the files under a watched folder, skipping what a device writes as a temporary.
 import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-
-/** Hidden files and the temp names devices and copy tools use while writing. */
-export function isTemporaryName(path: string): boolean {
-  const name = basename(path);
-  return name.startsWith('.') || name.startsWith('~') || /\.(tmp|part|partial|crdownload|swp)$/i.test(name);
-}
+import { join } from 'node:path';
+import { isTemporaryName } from '../records/inspect.js';
 
 export async function listFiles(root: string): Promise<string[]> {
   const out: string[] = [];

