@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use: Ceph RGW (a real S3 server), pydicom's sample DICOM
-# files and dcmtk. Installs only what is missing.
+# files, dcmtk, and Chromium for the e2e tests (driven by playwright-core, never downloaded). Installs
+# only what is missing.
 set -euo pipefail
-packages=(radosgw ceph-mon ceph-osd python3-pydicom dcmtk curl)
+packages=(radosgw ceph-mon ceph-osd python3-pydicom dcmtk curl chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
