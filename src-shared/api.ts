@@ -31,6 +31,8 @@ export interface InFlightUpload {
 }
 
 export interface StatusSnapshot {
+  /** Settings a person should know are weak (e.g. no client-side encryption). */
+  warnings: string[];
   counts: Record<JobState, number>;
   paused: boolean;
   watched: WatchedFolder[];

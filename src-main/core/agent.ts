@@ -11,7 +11,10 @@ import { prepareDemo } from './demo/profile.js';
 import { openDatabase, type Db } from './db/open.js';
 import { FileReports } from './queue/file-reports.js';
 import { JobRepository } from './queue/jobs.js';
-import { QueueRunner } from './queue/runner.js';
+import { QueueRunner, type RunnerEncryption } from './queue/runner.js';
+import { buildEncryptKeyring, keyIdOf } from './crypto/keyrings.js';
+import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js';
+import { RecordReader } from './store/record-reader.js';
 import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
@@ -22,6 +25,8 @@ import { createLogger, type Logger } from './log.js';
 
 export interface AgentDeps {
   store?: ObjectStore;
+  /** The OS keychain by default; null where there is none (key files and env credentials only). */
+  secrets?: SecretStore | null;
   log?: Logger;
   now?: () => number;
 }
@@ -39,10 +44,10 @@ export interface OnceSummary {
   notDelivered: { file: string; key: string; reason: string }[];
 }
 
-export function createStore(config: ResolvedConfig): ObjectStore {
+export function createStore(config: ResolvedConfig, secrets: SecretStore | null): ObjectStore {
   return config.store.type === 'folder'
     ? new FolderStore(config.store.path)
-    : new S3Store(createS3Client(config.store, config.credentials), config.store);
+    : new S3Store(createS3Client(config.store, config.credentials, secrets), config.store);
 }
 
 export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]] }> {
@@ -51,16 +56,19 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   readonly reports: FileReports;
   readonly store: ObjectStore;
   readonly queue: QueueRunner;
+  readonly records: RecordReader;
   private readonly intake: Intake;
   private watcher: FolderWatcher | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
+  readonly secrets: SecretStore | null;
 
   constructor(readonly config: ResolvedConfig, deps: AgentDeps = {}) {
     super();
     this.now = deps.now ?? Date.now;
     this.log = deps.log ?? { info() {}, warn() {}, error() {} };
-    this.store = deps.store ?? createStore(config);
+    this.secrets = deps.secrets === undefined ? new KeychainSecretStore() : deps.secrets;
+    this.store = deps.store ?? createStore(config, this.secrets);
     this.db = openDatabase(join(config.dataDir, 'medrelay.db'));
     this.jobs = new JobRepository(this.db, this.now);
     this.reports = new FileReports(this.db, this.now);
@@ -69,6 +77,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       concurrency: config.queue.concurrency, baseMs: config.queue.retryBaseMs, maxMs: config.queue.retryMaxMs,
       workstationId: config.workstationId, now: this.now,
     });
+    this.records = new RecordReader(this.store, config.encryption, this.secrets);
     this.queue.on('job', (e) => {
       this.emit('job', e);
       // Progress ticks are many; the status summary changes only with a job's state.
@@ -92,7 +101,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.checkFolders();
     const requeued = this.jobs.requeueInterrupted() + this.jobs.requeueParked();
     if (requeued) this.log.info(`resuming ${requeued} unfinished job(s)`);
-    this.queue.start();
+    this.queue.start(await this.encryption());
     const { windowMs, incompleteAfterMs } = this.config.stability;
     this.watcher = new FolderWatcher(this.config.watch, windowMs, async (path, version, folder, stableFor) => {
       const final = stableFor >= incompleteAfterMs;
@@ -101,6 +110,16 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       return r.result === 'incomplete' && !r.reported ? { recheckInMs: Math.max(windowMs, incompleteAfterMs - stableFor) } : 'done';
     }, (e) => this.log.error(`watcher: ${e.message}`));
     await this.watcher.start();
+  }
+
+  /** Loads the keys to encrypt with; fails before anything is uploaded if one is missing. */
+  private async encryption(): Promise<RunnerEncryption> {
+    const e = this.config.encryption;
+    if (e.mode === 'sse-only') {
+      this.log.warn('encryption.mode is "sse-only": records are uploaded without client-side encryption');
+      return null;
+    }
+    return { keyring: await buildEncryptKeyring(e, this.secrets), keyIds: e.keyrings.map(keyIdOf) };
   }
 
   private afterIntake(path: string, r: IntakeOutcome): void {
@@ -136,8 +155,9 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.jobs.requeueInterrupted();
     this.jobs.requeueParked();
     const doneBefore = this.jobs.counts().done;
+    const encryption = await this.encryption();
     await this.scanStable(summary);
-    this.queue.start();
+    this.queue.start(encryption);
     await this.drain(maxAttempts);
     await this.queue.stop();
     summary.delivered = this.jobs.counts().done - doneBefore;
@@ -190,6 +210,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     const next = this.jobs.nextRetryAt();
     const recent = [...this.jobs.recentErrors(20), ...this.reports.recent(20)].sort((a, b) => b.at.localeCompare(a.at)).slice(0, 20);
     return {
+      warnings: this.config.encryption.mode === 'sse-only'
+        ? ['encryption.mode is "sse-only": records leave this workstation without client-side encryption'] : [],
       counts: this.jobs.counts(),
       paused: this.queue.isPaused,
       watched: this.config.watch.map((w) => ({ path: w.path, kind: w.kind })),

@@ -1,7 +1,6 @@
 // The running agent: files written slowly while it watches are taken only when whole.
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -60,9 +59,11 @@ describe('medrelay agent watching folders', () => {
 
       const key = `dicom/2024/06/10/${study}/${study}.1/${study}.1.1.dcm`;
       await until('the DICOM object', async () => (await listAllKeys(client, bucket)).includes(key));
-      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      expect(got.ContentLength).toBe(header.length + pixelBytes);
-      expect(await sha256Of(got.Body as Readable)).toBe(whole.digest('hex'));
+      const back = join(dir, 'back.dcm');
+      const get = await runCli(['get', '--config', config, '--key', key, '--out', back], { env: s3Env() });
+      expect(get.code, get.stderr).toBe(0);
+      expect(statSync(back).size).toBe(header.length + pixelBytes);
+      expect(await sha256Of(createReadStream(back))).toBe(whole.digest('hex'));
       await sleep(1500);
       expect(await listAllKeys(client, bucket)).toEqual([key]);
     } finally {

@@ -6,14 +6,17 @@ import { Agent } from '../../src-main/core/agent.js';
 import { parseConfig } from '../../src-main/core/config/load.js';
 import { sampleDicom } from '../../src-main/core/demo/dicom-sample.js';
 import { samplePdf, writeSampleRecords } from '../../src-main/core/demo/samples.js';
+import { makeKeyFile } from '../support/keys.js';
 import { tempDir } from '../support/tmp.js';
 
 function setup(label: string) {
   const dir = tempDir(label);
   mkdirSync(join(dir, 'inbox/ecg'), { recursive: true });
   mkdirSync(join(dir, 'inbox/dicom'), { recursive: true });
+  const key = makeKeyFile(dir);
   const config = parseConfig({
     dataDir: 'data', workstationId: 'ws-test', store: { type: 'folder', path: 'store' },
+    encryption: { keyrings: [{ type: 'aes', ...key }] },
     watch: [{ path: 'inbox/ecg', kind: 'ecg' }, { path: 'inbox/dicom', kind: 'dicom' }],
     stability: { windowMs: 100, incompleteAfterMs: 100 },
   }, dir);
@@ -25,7 +28,7 @@ describe('Agent.runOnce with a folder store', () => {
     const { dir, config } = setup('agent-once');
     const at = new Date(2024, 2, 15, 10, 15, 0);
     const files = await writeSampleRecords(join(dir, 'inbox'), at);
-    const agent = new Agent(config);
+    const agent = new Agent(config, { secrets: null });
     const first = await agent.runOnce();
     expect(first).toMatchObject({ scanned: files.length, enqueued: files.length, delivered: files.length, incomplete: [], rejected: [] });
     const records = await agent.listDay('2024-03-15');
@@ -39,8 +42,14 @@ describe('Agent.runOnce with a folder store', () => {
     expect(records).toHaveLength(files.length);
     for (const r of records) {
       expect(r.uploadedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-      expect(readFileSync(join(config.dataDir, '..', 'store', r.key)).length).toBe(r.size);
+      const stored = readFileSync(join(config.dataDir, '..', 'store', r.key));
+      expect(stored.length).toBe(r.size);
+      // Ciphertext: an AWS Encryption SDK v2 message (version byte 2, suite 0x0478).
+      expect([...stored.subarray(0, 3)]).toEqual([0x02, 0x04, 0x78]);
     }
+    const back = join(dir, 'back.pdf');
+    await agent.records.save('ecg-reports/2024/03/15/ECG_Report_20240315_101500.pdf', back);
+    expect(readFileSync(back).equals(readFileSync(files[0]!))).toBe(true);
     const second = await agent.runOnce();
     expect(second).toMatchObject({ enqueued: 0, alreadyKnown: files.length, delivered: 0 });
     agent.close();
@@ -53,7 +62,7 @@ describe('Agent.runOnce with a folder store', () => {
     const pdf = samplePdf('cut');
     writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240101_080000.pdf'), pdf.subarray(0, pdf.indexOf('%%EOF')));
     writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240101_090000.pdf'), pdf);
-    const agent = new Agent(config);
+    const agent = new Agent(config, { secrets: null });
     const s = await agent.runOnce();
     expect(s.delivered).toBe(1);
     expect(s.incomplete.map((i) => i.file).sort()).toEqual([join(dir, 'inbox/dicom/cut.dcm'), join(dir, 'inbox/ecg/ECG_Report_20240101_080000.pdf')].sort());

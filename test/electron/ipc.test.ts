@@ -13,6 +13,7 @@ import {
 } from '../../src-main/electron/ipc.js';
 
 const snapshot: StatusSnapshot = {
+  warnings: [],
   counts: { queued: 1, uploading: 0, 'retry-wait': 0, done: 3, 'needs-attention': 0, failed: 0 },
   paused: false, watched: [], inFlight: [], recentErrors: [], incompleteFiles: 0, oldestWaiting: null, nextRetryAt: null,
 };

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeKeyFile } from './keys.js';
 import { s3Config } from './s3.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/src-main/cli.js');
@@ -51,16 +52,18 @@ export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-/** Writes a config for a project folder `dir` with inbox/ecg, inbox/dicom and an S3 bucket. */
+/** Writes a config for a project folder `dir` with inbox/ecg, inbox/dicom, an S3 bucket and a site key file (`dir/test-site-key.key.json`). */
 export function writeS3Config(dir: string, bucket: string, extra: Record<string, unknown> = {}): string {
   const s3 = s3Config();
   for (const d of ['inbox/ecg', 'inbox/dicom']) mkdirSync(join(dir, d), { recursive: true });
   const file = join(dir, 'medrelay.json');
   const { store: storeExtra, ...rest } = extra as { store?: Record<string, unknown> };
+  const key = existsSync(join(dir, 'test-site-key.key.json')) ? { keyId: 'test-site-key', keyFile: join(dir, 'test-site-key.key.json') } : makeKeyFile(dir);
   writeFileSync(file, JSON.stringify({
     dataDir: 'data',
     workstationId: 'ws-test',
     store: { type: 's3', bucket, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, ...storeExtra },
+    encryption: { keyrings: [{ type: 'aes', keyId: key.keyId, keyFile: key.keyFile }] },
     credentials: { source: 'env' },
     watch: [{ path: 'inbox/ecg', kind: 'ecg' }, { path: 'inbox/dicom', kind: 'dicom' }],
     stability: { windowMs: 300, incompleteAfterMs: 300 },

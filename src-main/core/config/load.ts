@@ -51,6 +51,12 @@ export function parseConfig(input: unknown, baseDir: string, source = 'configura
     workstationId: c.workstationId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
     store: c.store.type === 'folder' ? { ...c.store, path: abs(c.store.path) } : c.store,
     watch: c.watch.map((w) => ({ ...w, path: abs(w.path) })),
+    encryption: {
+      ...c.encryption,
+      keyrings: c.encryption.keyrings.map((k) =>
+        k.type === 'aes' && k.keyFile ? { ...k, keyFile: abs(k.keyFile) } : k.type === 'rsa' ? { ...k, publicKeyFile: abs(k.publicKeyFile) } : k),
+      decryptKeyFiles: c.encryption.decryptKeyFiles.map(abs),
+    },
     configPath: null,
   };
 }

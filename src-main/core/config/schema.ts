@@ -33,6 +33,15 @@ export const s3StoreSchema = z.object({
   partSizeBytes: z.number().int().min(5 * MB).max(5 * 1024 * MB).default(16 * MB),
   /** Parts of one multipart upload sent at once. Default 2. */
   partsInFlight: z.number().int().min(1).max(16).default(2),
+  /** Server-side encryption on top of (or, with encryption.mode "sse-only", instead of) MedRelay's own. */
+  sse: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('AES256') }).strict(),
+    z.object({ type: z.literal('aws:kms'), kmsKeyId: z.string().min(1).optional() }).strict(),
+  ]).optional(),
+  /** S3 storage class, e.g. STANDARD_IA. Default: the bucket's. */
+  storageClass: z.string().regex(/^[A-Z_]+$/, 'an S3 storage class such as STANDARD_IA').optional(),
+  /** Object tags (no PHI: they are cleartext). */
+  tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).optional(),
 }).strict();
 
 export const folderStoreSchema = z.object({
@@ -41,6 +50,32 @@ export const folderStoreSchema = z.object({
   path: z.string().min(1),
   prefix: z.string().default(''),
 }).strict();
+
+const keyringSchema = z.discriminatedUnion('type', [
+  /** A 256-bit site key, in the OS keychain, or in `keyFile` (mode 0600) for headless services. */
+  z.object({ type: z.literal('aes'), keyId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a key id (letters, digits, ".", "_", ":", "-")'), keyFile: z.string().min(1).optional() }).strict(),
+  /** An RSA public key: this station encrypts but cannot read back what it sent. */
+  z.object({ type: z.literal('rsa'), publicKeyFile: z.string().min(1), keyId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional() }).strict(),
+  /** An AWS KMS key. */
+  z.object({ type: z.literal('kms'), keyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, 'a KMS key ARN (arn:aws:kms:…)') }).strict(),
+]);
+
+export const encryptionSchema = z.object({
+  /**
+   * `client` (default): every object is encrypted on this workstation with the AWS Encryption SDK.
+   * `sse-only`: objects are stored as they are and rely on the store's own encryption; must be set
+   * explicitly, and `status` warns about it.
+   */
+  mode: z.enum(['client', 'sse-only']).default('client'),
+  /** Every keyring wraps each object's data key; any one of them can decrypt it. */
+  keyrings: z.array(keyringSchema).default([]),
+  /** Old key files kept for reading objects written before a rotation. */
+  decryptKeyFiles: z.array(z.string().min(1)).default([]),
+}).strict().superRefine((e, ctx) => {
+  if (e.mode === 'client' && e.keyrings.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['keyrings'], message: 'at least one keyring when mode is "client" (see "medrelay keys init")' });
+  }
+});
 
 export const watchSchema = z.object({
   path: z.string().min(1),
@@ -53,11 +88,16 @@ export const configSchema = z.object({
   /** Names this workstation in object metadata. Default: the host name. */
   workstationId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-" (at most 64)').optional(),
   store: z.discriminatedUnion('type', [s3StoreSchema, folderStoreSchema]),
+  /** How objects are encrypted. Required: there is no silent plaintext default. */
+  encryption: encryptionSchema,
   credentials: z.object({
-    /** `env`: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. `profile`: the SDK's shared config chain. */
-    source: z.enum(['env', 'profile']),
+    /**
+     * `keychain`: what `medrelay login` stored in the OS keychain. `env`: AWS_ACCESS_KEY_ID /
+     * AWS_SECRET_ACCESS_KEY. `profile`: the SDK's shared config chain (SSO, instance roles).
+     */
+    source: z.enum(['keychain', 'env', 'profile']),
     profile: z.string().min(1).optional(),
-  }).strict().default({ source: 'env' }),
+  }).strict().default({ source: 'keychain' }),
   watch: z.array(watchSchema).min(1),
   stability: z.object({
     /** A file is taken only when its size and mtime have not changed for this long. Default 2 s. */
@@ -85,3 +125,5 @@ export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = Config['store'];
 export type S3StoreConfig = z.infer<typeof s3StoreSchema>;
 export type FolderStoreConfig = z.infer<typeof folderStoreSchema>;
+export type EncryptionConfig = z.infer<typeof encryptionSchema>;
+export type KeyringConfig = EncryptionConfig['keyrings'][number];

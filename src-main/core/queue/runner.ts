@@ -1,9 +1,14 @@
 // Runs the queue: claims due jobs up to the concurrency limit, uploads each, and moves it to its
 // next state in one transaction. Transient failures wait with backoff; failures a person must fix
 // (credentials, a conflict, a vanished file) are parked in `needs-attention`, never retried in a loop.
+import type { KeyringNode } from '@aws-crypto/client-node';
+import { createHash, type Hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { encrypting, encryptionContext } from '../crypto/envelope.js';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
 import { StoreError, METADATA, type ObjectStore } from '../store/types.js';
 import { toStoreError } from '../store/errors.js';
@@ -28,6 +33,9 @@ interface Active {
   done: Promise<void>;
 }
 
+/** Client-side encryption of every upload; null in sse-only mode. */
+export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
+
 export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
   private readonly active = new Map<number, Active>();
   private paused = false;
@@ -40,7 +48,11 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
     this.now = opts.now ?? Date.now;
   }
 
-  start(): void {
+  private encryption: RunnerEncryption = null;
+
+  /** Starts uploading; `encryption` is required so that nothing is ever sent unencrypted by mistake. */
+  start(encryption: RunnerEncryption): void {
+    this.encryption = encryption;
     this.running = true;
     this.pump();
   }
@@ -115,22 +127,51 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
         this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
         return;
       }
+      const read = { bytes: 0, hash: createHash('sha256') };
+      const body = this.body(job, read, (sent) => { a.sent = sent; this.publish(job, 'uploading', { sent }); });
       await this.store.put({
-        key: job.objectKey, filePath: job.sourcePath, size: job.size, contentType: job.contentType,
+        key: job.objectKey, body, source: job.sourcePath, contentType: this.encryption ? 'application/octet-stream' : job.contentType,
         metadata: {
           [METADATA.kind]: job.kind,
           [METADATA.workstation]: this.opts.workstationId,
-          [METADATA.originalName]: encodeURIComponent(basename(job.sourcePath)),
           [METADATA.uploadedAt]: new Date(this.now()).toISOString(),
+          [METADATA.format]: this.encryption ? 'esdk2' : 'plain',
+          [METADATA.job]: `${this.opts.workstationId}/${job.id}`,
+          ...(this.encryption ? { [METADATA.keyIds]: this.encryption.keyIds.join(',') } : {}),
         },
-        onProgress: (sent) => { a.sent = sent; this.publish(job, 'uploading', { sent }); },
         signal: a.abort.signal,
       });
+      if (read.bytes !== job.size || read.hash.digest('hex') !== job.sha256) {
+        // Written while we read it: upload the settled content again (the watcher re-takes it).
+        const message = `${job.sourcePath} changed while it was uploaded; it will be uploaded again once it settles`;
+        this.jobs.setState(job.id, 'retry-wait', { code: 'bad-input', message, nextAttemptAt: this.now() + this.opts.baseMs * 5 });
+        this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
+        return;
+      }
       this.jobs.setState(job.id, 'done', { uploadedAt: this.now() });
       this.publish(job, 'done', { sent: job.size });
     } catch (e) {
       this.fail(job, toStoreError(e, `upload of ${job.sourcePath} to ${job.objectKey}`), a.abort.signal.aborted);
     }
+  }
+
+  /** The file, hashed and counted as it is read, then encrypted (unless the store is sse-only). */
+  private body(job: Job, read: { bytes: number; hash: Hash }, onProgress: (sent: number) => void): Readable {
+    const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        read.hash.update(chunk);
+        read.bytes += chunk.length;
+        onProgress(read.bytes);
+        done(null, chunk);
+      },
+    });
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const stages: NodeJS.ReadWriteStream[] = [meter];
+    const enc = this.encryption;
+    if (enc) stages.push(encrypting(enc.keyring, encryptionContext(job.kind, this.opts.workstationId), job.size));
+    pipeline([source, ...stages, out]).catch((e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
+    return out;
   }
 
   private fail(job: Job, err: StoreError, stopped: boolean): void {

@@ -3,10 +3,11 @@
 // never sees a partial file and an existing object is never overwritten.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StoreError, type ObjectInfo, type ObjectStore, type PutRequest } from './types.js';
+import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PutRequest } from './types.js';
 
 /** Object metadata lives beside the tree, so the tree itself holds only the records. */
 const META_DIR = '.medrelay-meta';
@@ -41,25 +42,23 @@ export class FolderStore implements ObjectStore {
 
   async put(req: PutRequest): Promise<void> {
     const target = this.pathOf(req.key);
-    const where = `copy of ${req.filePath} to ${target}`;
+    const where = `copy of ${req.source} to ${target}`;
     const tmp = join(dirname(target), `.${randomBytes(8).toString('hex')}.tmp`);
+    // The body may fail (a vanished file) before the pipeline below listens; it still sees the error.
+    req.body.once('error', () => {});
     try {
       await mkdir(dirname(target), { recursive: true });
-      await pipeline(createReadStream(req.filePath), createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(req.body, createWriteStream(tmp, { flags: 'wx' }));
       const fh = await open(tmp, 'r');
       try { await fh.sync(); } finally { await fh.close(); }
-      const written = (await stat(tmp)).size;
-      if (written !== req.size) {
-        throw new StoreError('bad-input', `${req.filePath} changed while it was copied (${written} bytes, expected ${req.size})`, true);
-      }
-      await this.writeMeta(req.key, req.metadata);
-      await this.linkNoReplace(tmp, target, req.filePath);
-      req.onProgress?.(req.size);
+      // Metadata first, so an object never lacks it; not over an existing object's metadata.
+      if (!(await stat(target).then(() => true, () => false))) await this.writeMeta(req.key, req.metadata);
+      await this.linkNoReplace(tmp, target, req);
     } catch (e) {
       if (e instanceof StoreError) throw e;
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.path === req.filePath) {
-        throw new StoreError('not-found', `${req.filePath} vanished before it was copied`, false);
+      if (err.code === 'ENOENT' && err.path === req.source) {
+        throw new StoreError('not-found', `${req.source} vanished before it was copied`, false);
       }
       const retryable = ['EIO', 'ENOSPC', 'ETIMEDOUT', 'EBUSY', 'ESTALE', 'EAGAIN'].includes(err.code ?? '');
       throw new StoreError(retryable ? 'network' : 'internal', `${where} failed: ${err.message}`, true);
@@ -68,20 +67,26 @@ export class FolderStore implements ObjectStore {
     }
   }
 
-  /** link() fails if the target exists, which makes the final step atomic and non-overwriting. */
-  private async linkNoReplace(tmp: string, target: string, source: string): Promise<void> {
+  /**
+   * link() fails if the target exists, which makes the final step atomic and non-overwriting.
+   * An existing object is ours when an earlier attempt of the same job wrote it (its metadata
+   * names the job), or, for plain objects, when the bytes are the same.
+   */
+  private async linkNoReplace(tmp: string, target: string, req: PutRequest): Promise<void> {
     try {
       await link(tmp, target);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
-        if ((await sha256File(target)) === (await sha256File(tmp))) return; // ours already: delivered before
-        throw new StoreError('conflict', `${target} already exists with other content than ${source}; not overwritten`, false);
+        const job = req.metadata[METADATA.job];
+        if (job && (await this.readMeta(req.key))?.[METADATA.job] === job) return;
+        if ((await sha256File(target)) === (await sha256File(tmp))) return;
+        throw new StoreError('conflict', `${target} already exists with other content than ${req.source}; not overwritten`, false);
       }
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
       // Shares without hard links (SMB): check, then rename; a race here needs two writers of one key.
       const exists = await stat(target).then(() => true, () => false);
-      if (exists) return this.linkNoReplace(tmp, target, source);
+      if (exists) return this.linkNoReplace(tmp, target, req);
       await rename(tmp, target);
     }
   }
@@ -148,18 +153,10 @@ export class FolderStore implements ObjectStore {
     }
   }
 
-  async download(key: string, outPath: string): Promise<void> {
-    const source = this.pathOf(key);
-    const tmp = `${outPath}.${randomBytes(6).toString('hex')}.part`;
-    try {
-      await copyFile(source, tmp);
-      await rename(tmp, outPath);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.path === source) throw new StoreError('not-found', `${key} is not in ${this.root}`, false);
-      throw new StoreError('bad-input', `cannot write ${outPath}: ${err.message}`, false);
-    }
+  async get(key: string): Promise<{ body: Readable; info: ObjectInfo }> {
+    const info = await this.head(key);
+    if (!info) throw new StoreError('not-found', `${key} is not in ${this.root}`, false);
+    return { body: createReadStream(this.pathOf(key)), info };
   }
 
   close(): void {}

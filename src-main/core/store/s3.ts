@@ -1,29 +1,47 @@
 // The S3 (or S3-compatible) store. Uploads go through lib-storage, which buffers at most
 // partSize × partsInFlight per upload.
 import {
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig,
+  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { fromEnv, fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { S3StoreConfig } from '../config/schema.js';
+import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
 import { StoreError, type ObjectInfo, type ObjectStore, type PutRequest } from './types.js';
 
 export interface S3Credentials {
-  source: 'env' | 'profile';
+  source: 'keychain' | 'env' | 'profile';
   profile?: string | undefined;
 }
 
-export function createS3Client(cfg: S3StoreConfig, creds: S3Credentials): S3Client {
+/** What `medrelay login` stores, as JSON, in the keychain entry for a bucket. */
+export interface StoredS3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+function keychainCredentials(secrets: SecretStore | null, bucket: string): AwsCredentialIdentityProvider {
+  return async () => {
+    const name = SECRET_NAMES.s3Credentials(bucket);
+    const value = secrets ? await secrets.get(name) : null;
+    if (!value) {
+      throw Object.assign(new Error(`no S3 credentials for bucket "${bucket}" in the keychain; run "medrelay login --config FILE"`), { name: 'CredentialsProviderError' });
+    }
+    const c = JSON.parse(value) as StoredS3Credentials;
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+  };
+}
+
+export function createS3Client(cfg: S3StoreConfig, creds: S3Credentials, secrets: SecretStore | null = null): S3Client {
+  const credentials = creds.source === 'keychain' ? keychainCredentials(secrets, cfg.bucket)
+    : creds.source === 'env' ? fromEnv() : fromNodeProviderChain(creds.profile ? { profile: creds.profile } : {});
   const options: S3ClientConfig = {
     region: cfg.region,
     forcePathStyle: cfg.forcePathStyle,
-    credentials: creds.source === 'env' ? fromEnv() : fromNodeProviderChain(creds.profile ? { profile: creds.profile } : {}),
+    credentials,
     requestChecksumCalculation: cfg.checksum === 'when-supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     responseChecksumValidation: cfg.checksum === 'when-supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     // The queue retries with its own backoff and knows when the store is down; keep the SDK's short.
@@ -41,7 +59,7 @@ export class S3Store implements ObjectStore {
   }
 
   async put(req: PutRequest): Promise<void> {
-    const where = `upload of ${req.filePath} to s3://${this.cfg.bucket}/${req.key}`;
+    const where = `upload of ${req.source} to s3://${this.cfg.bucket}/${req.key}`;
     try {
       // lib-storage reads the file in parts and sends each from memory: one PutObject for a file
       // smaller than a part, a multipart upload otherwise. A buffered body lets the SDK put its
@@ -50,15 +68,17 @@ export class S3Store implements ObjectStore {
       const upload = new Upload({
         client: this.client,
         params: {
-          Bucket: this.cfg.bucket, Key: req.key, Body: createReadStream(req.filePath, { highWaterMark: 1024 * 1024 }),
-          ContentType: req.contentType, Metadata: req.metadata,
+          Bucket: this.cfg.bucket, Key: req.key, Body: req.body, ContentType: req.contentType, Metadata: req.metadata,
+          ...(this.cfg.sse ? { ServerSideEncryption: this.cfg.sse.type } : {}),
+          ...(this.cfg.sse?.type === 'aws:kms' && this.cfg.sse.kmsKeyId ? { SSEKMSKeyId: this.cfg.sse.kmsKeyId } : {}),
+          ...(this.cfg.storageClass ? { StorageClass: this.cfg.storageClass as StorageClass } : {}),
         },
+        ...(this.cfg.tags ? { tags: Object.entries(this.cfg.tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
         partSize: this.cfg.partSizeBytes,
         queueSize: this.cfg.partsInFlight,
         leavePartsOnError: false,
         ...(req.signal ? { abortController: signalController(req.signal) } : {}),
       });
-      if (req.onProgress) upload.on('httpUploadProgress', (p) => req.onProgress?.(p.loaded ?? 0));
       await upload.done();
     } catch (e) {
       throw toStoreError(e, where);
@@ -92,18 +112,15 @@ export class S3Store implements ObjectStore {
     } while (token);
   }
 
-  async download(key: string, outPath: string): Promise<void> {
-    const tmp = `${outPath}.${randomBytes(6).toString('hex')}.part`;
+  async get(key: string): Promise<{ body: Readable; info: ObjectInfo }> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
-      await pipeline(r.Body as Readable, createWriteStream(tmp, { flags: 'wx' }));
-      await rename(tmp, outPath);
+      return {
+        body: r.Body as Readable,
+        info: { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), metadata: r.Metadata ?? {} },
+      };
     } catch (e) {
-      await rm(tmp, { force: true });
-      const err = e as { name?: string; path?: unknown; message?: string };
-      if (err.name === 'NoSuchKey') throw new StoreError('not-found', `s3://${this.cfg.bucket}/${key} does not exist`, false);
-      // File-system errors carry the path; network errors do not.
-      if (typeof err.path === 'string') throw new StoreError('bad-input', `cannot write ${outPath}: ${err.message}`, false);
+      if ((e as { name?: string }).name === 'NoSuchKey') throw new StoreError('not-found', `s3://${this.cfg.bucket}/${key} does not exist`, false);
       throw toStoreError(e, `download of s3://${this.cfg.bucket}/${key}`);
     }
   }

@@ -1,9 +1,12 @@
 // What the queue and the browser need from a place that keeps records: S3 or a folder.
+import type { Readable } from 'node:stream';
 
 export interface PutRequest {
   key: string;
-  filePath: string;
-  size: number;
+  /** The bytes to store (ciphertext, or the file itself in sse-only mode). Read once. */
+  body: Readable;
+  /** The source file, for messages. */
+  source: string;
   contentType: string;
   /** Cleartext object metadata: no PHI (DESIGN.md rule 7). */
   metadata: Record<string, string>;
@@ -26,8 +29,8 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | null>;
   /** Every object under a prefix, across pages. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
-  /** Writes an object's bytes to `outPath` (through a temp file and a rename). */
-  download(key: string, outPath: string): Promise<void>;
+  /** An object's stored bytes, as a stream. */
+  get(key: string): Promise<{ body: Readable; info: ObjectInfo }>;
   close(): void;
 }
 
@@ -45,9 +48,15 @@ export class StoreError extends Error {
   }
 }
 
+/** Cleartext object metadata. No PHI and no plaintext hash: see DESIGN.md rule 7. */
 export const METADATA = {
   kind: 'medrelay-kind',
   workstation: 'medrelay-workstation',
-  originalName: 'medrelay-original-name',
   uploadedAt: 'medrelay-uploaded-at',
+  /** `esdk2`, `esdk2-named` or `plain` (see core/crypto/envelope.ts). */
+  format: 'medrelay-format',
+  /** The keys that can open the object, e.g. `aes:site-2026,rsa:rsa-0123…`. */
+  keyIds: 'medrelay-key-ids',
+  /** `<workstation>/<job id>`: lets a retry recognise its own earlier write. */
+  job: 'medrelay-job',
 } as const;

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, parseConfig } from '../../../src-main/core/con
 const minimal = {
   dataDir: 'data',
   store: { type: 's3', bucket: 'clinic-records', region: 'eu-west-1' },
+  encryption: { keyrings: [{ type: 'aes', keyId: 'site-1', keyFile: 'keys/site-1.key.json' }] },
   credentials: { source: 'env' },
   watch: [{ path: 'inbox', kind: 'auto' }],
 };
@@ -16,6 +17,7 @@ describe('config', () => {
     const c = parseConfig(minimal, '/etc/medrelay');
     expect(c.dataDir).toBe('/etc/medrelay/data');
     expect(c.watch[0]!.path).toBe('/etc/medrelay/inbox');
+    expect(c.encryption.keyrings[0]).toEqual({ type: 'aes', keyId: 'site-1', keyFile: '/etc/medrelay/keys/site-1.key.json' });
     expect(c.stability.windowMs).toBe(2000);
     expect(c.store.type === 's3' && c.store.checksum).toBe('when-required');
     expect(c.workstationId).toMatch(/^[A-Za-z0-9._-]+$/);
@@ -33,6 +35,13 @@ describe('config', () => {
     expect(() => parseConfig({ ...minimal, colour: 'blue' }, '/')).toThrow(/unknown setting\(s\) "colour"/);
     const { dataDir: _d, ...noData } = minimal;
     expect(() => parseConfig(noData, '/')).toThrow(/setting "dataDir" is missing/);
+  });
+
+  it('requires a keyring unless sse-only is chosen explicitly', () => {
+    expect(() => parseConfig({ ...minimal, encryption: {} }, '/')).toThrow(/setting "encryption\.keyrings" is missing: expected at least one keyring/);
+    const { encryption: _e, ...noEncryption } = minimal;
+    expect(() => parseConfig(noEncryption, '/')).toThrow(/setting "encryption" is missing/);
+    expect(parseConfig({ ...minimal, encryption: { mode: 'sse-only' } }, '/').encryption.mode).toBe('sse-only');
   });
 
   it('rejects a key template without the date first', () => {

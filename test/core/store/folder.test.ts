@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FolderStore } from '../../../src-main/core/store/folder.js';
@@ -18,39 +18,42 @@ describe('FolderStore', () => {
   const store = new FolderStore(root);
   const src = join(dir, 'a.pdf');
   writeFileSync(src, 'report bytes');
-  const put = (key: string, file = src, size = readFileSync(file).length) => store.put({ key, filePath: file, size, contentType: 'application/pdf', metadata: { 'medrelay-kind': 'ecg-report' } });
+  const put = (key: string, file = src, job = 'ws/1') => store.put({ key, body: createReadStream(file), source: file, contentType: 'application/pdf', metadata: { 'medrelay-kind': 'ecg-report', 'medrelay-job': job } });
 
   it('writes under the key layout and leaves no temp file behind', async () => {
     await put('ecg-reports/2024/03/15/a.pdf');
     expect(readFileSync(join(root, 'ecg-reports/2024/03/15/a.pdf'), 'utf8')).toBe('report bytes');
     expect(readdirSync(join(root, 'ecg-reports/2024/03/15'))).toEqual(['a.pdf']);
-    expect((await store.head('ecg-reports/2024/03/15/a.pdf'))?.metadata).toEqual({ 'medrelay-kind': 'ecg-report' });
+    expect((await store.head('ecg-reports/2024/03/15/a.pdf'))?.metadata).toEqual({ 'medrelay-kind': 'ecg-report', 'medrelay-job': 'ws/1' });
   });
 
-  it('accepts the same content again but never overwrites other content', async () => {
+  it('accepts a retry of the same job or the same bytes, but never overwrites other content', async () => {
     await put('ecg-reports/2024/03/15/a.pdf');
+    await put('ecg-reports/2024/03/15/a.pdf', src, 'ws/other-job');
     const other = join(dir, 'b.pdf');
     writeFileSync(other, 'different bytes');
-    const e = await put('ecg-reports/2024/03/15/a.pdf', other).catch((x: unknown) => x);
+    await put('ecg-reports/2024/03/15/a.pdf', other, 'ws/1');
+    const e = await put('ecg-reports/2024/03/15/a.pdf', other, 'ws/2').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StoreError);
     expect((e as StoreError).code).toBe('conflict');
     expect((e as StoreError).message).toContain(other);
     expect(readFileSync(join(root, 'ecg-reports/2024/03/15/a.pdf'), 'utf8')).toBe('report bytes');
   });
 
-  it('lists a prefix without metadata files and downloads the bytes', async () => {
+  it('lists a prefix without metadata files and reads the bytes back', async () => {
     await put('ecg-reports/2024/03/16/c.pdf');
     const keys = (await collect(store.list('ecg-reports/2024/03/15/'))).map((o) => o.key);
     expect(keys).toEqual(['ecg-reports/2024/03/15/a.pdf']);
-    const out = join(dir, 'copy.pdf');
-    await store.download('ecg-reports/2024/03/16/c.pdf', out);
-    expect(readFileSync(out, 'utf8')).toBe('report bytes');
+    const { body } = await store.get('ecg-reports/2024/03/16/c.pdf');
+    let text = '';
+    for await (const c of body) text += (c as Buffer).toString();
+    expect(text).toBe('report bytes');
   });
 
   it('says which file vanished and which key is missing', async () => {
-    const e1 = (await put('ecg-reports/2024/03/15/z.pdf', join(dir, 'gone.pdf'), 5).catch((x: unknown) => x)) as StoreError;
+    const e1 = (await put('ecg-reports/2024/03/15/z.pdf', join(dir, 'gone.pdf')).catch((x: unknown) => x)) as StoreError;
     expect(e1.code).toBe('not-found');
-    const e2 = (await store.download('ecg-reports/1999/01/01/none.pdf', join(dir, 'x')).catch((x: unknown) => x)) as StoreError;
+    const e2 = (await store.get('ecg-reports/1999/01/01/none.pdf').catch((x: unknown) => x)) as StoreError;
     expect(e2.code).toBe('not-found');
     expect(e2.message).toContain('ecg-reports/1999/01/01/none.pdf');
   });

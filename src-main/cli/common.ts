@@ -1,0 +1,69 @@
+// What every command shares: flags, usage errors, output, reading a secret without echo.
+import { parseArgs } from 'node:util';
+import { loadConfig, type ResolvedConfig } from '../core/config/load.js';
+
+export class UsageError extends Error {}
+
+export interface Flags {
+  config?: string; once?: boolean; json?: boolean; date?: string; key?: string; out?: string; dir?: string;
+  quiet?: boolean; help?: boolean; file?: string; 'key-id'?: string; 'key-file'?: string; rsa?: boolean;
+  'access-key-id'?: string;
+}
+
+export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' }, once: { type: 'boolean' }, json: { type: 'boolean' },
+      date: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, dir: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, file: { type: 'string' },
+      'key-id': { type: 'string' }, 'key-file': { type: 'string' }, rsa: { type: 'boolean' },
+      'access-key-id': { type: 'string' },
+    },
+  });
+  return { positionals, flags: values };
+}
+
+export function needConfig(flags: Flags): ResolvedConfig {
+  if (!flags.config) throw new UsageError('--config FILE is required');
+  return loadConfig(flags.config);
+}
+
+export function need<K extends keyof Flags>(flags: Flags, name: K, shown: string): NonNullable<Flags[K]> {
+  const v = flags[name];
+  if (v === undefined || v === '') throw new UsageError(`${shown} is required`);
+  return v as NonNullable<Flags[K]>;
+}
+
+export function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Reads a secret: from standard input when it is not a terminal, else from a prompt without echo. */
+export async function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    let data = '';
+    for await (const chunk of stdin) data += (chunk as Buffer).toString('utf8');
+    return data.split(/\r?\n/)[0]!.trim();
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const onData = (b: Buffer) => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false); stdin.pause(); stdin.off('data', onData); process.stderr.write('\n');
+          return resolve(value);
+        }
+        if (ch === '\u0003') { stdin.setRawMode(false); return reject(new UsageError('cancelled')); }
+        if (ch === '\u007f') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,117 @@
+// Builds the AWS Encryption SDK keyrings from the configuration: one multi-keyring that wraps each
+// object's data key under every configured key (encrypting), and one that holds every key this
+// machine knows (decrypting), so that objects written before a rotation stay readable.
+import {
+  KmsKeyringNode, MultiKeyringNode, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, RawRsaKeyringNode,
+  type KeyringNode,
+} from '@aws-crypto/client-node';
+import { constants, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { EncryptionConfig, KeyringConfig } from '../config/schema.js';
+import { SECRET_NAMES, SecretStoreError, type SecretStore } from '../secrets/secret-store.js';
+import { aesKeyBytes, aesKeyFromKeychain, KeyError, readKeyFile, rsaKeyIdOf, type KeyFile } from './key-files.js';
+
+/** Every MedRelay key is named in this namespace inside the encrypted message. */
+export const KEY_NAMESPACE = 'medrelay';
+
+export function aesKeyring(keyId: string, key: Buffer): RawAesKeyringNode {
+  return new RawAesKeyringNode({
+    keyNamespace: KEY_NAMESPACE, keyName: keyId, unencryptedMasterKey: new Uint8Array(key),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
+}
+
+function rsaKeyring(keyId: string, key: { publicKey: string } | { privateKey: string }): RawRsaKeyringNode {
+  return new RawRsaKeyringNode({
+    keyNamespace: KEY_NAMESPACE, keyName: keyId, rsaKey: key,
+    padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256',
+  });
+}
+
+function readPublicKey(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new KeyError(`cannot read RSA public key file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The key id recorded for a keyring (what `medrelay-key-ids` metadata lists). */
+export function keyIdOf(k: KeyringConfig): string {
+  if (k.type === 'aes') return `aes:${k.keyId}`;
+  if (k.type === 'rsa') return `rsa:${k.keyId ?? rsaKeyIdOf(readPublicKey(k.publicKeyFile))}`;
+  return `kms:${k.keyArn}`;
+}
+
+async function encryptingKeyring(k: KeyringConfig, secrets: SecretStore | null): Promise<KeyringNode> {
+  if (k.type === 'aes') {
+    if (k.keyFile) {
+      const file = readKeyFile(k.keyFile);
+      if (file.type !== 'aes' || file.keyId !== k.keyId) throw new KeyError(`key file ${k.keyFile} holds "${file.keyId}" (${file.type}), not AES key "${k.keyId}"`);
+      return aesKeyring(k.keyId, aesKeyBytes(file.key, k.keyFile));
+    }
+    if (!secrets) throw new KeyError(`AES key "${k.keyId}" has no "keyFile" and no keychain is available`);
+    return aesKeyring(k.keyId, await aesKeyFromKeychain(secrets, k.keyId));
+  }
+  if (k.type === 'rsa') {
+    const pem = readPublicKey(k.publicKeyFile);
+    return rsaKeyring(k.keyId ?? rsaKeyIdOf(pem), { publicKey: pem });
+  }
+  return new KmsKeyringNode({ generatorKeyId: k.keyArn });
+}
+
+/** Wraps each data key under every configured keyring. */
+export async function buildEncryptKeyring(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<KeyringNode> {
+  const [generator, ...children] = await Promise.all(cfg.keyrings.map((k) => encryptingKeyring(k, secrets)));
+  if (!generator) throw new KeyError('setting "encryption.keyrings" is empty: there is no key to encrypt with');
+  return children.length ? new MultiKeyringNode({ generator, children }) : generator;
+}
+
+export function keyringFromKeyFile(file: KeyFile): KeyringNode {
+  return file.type === 'aes' ? aesKeyring(file.keyId, aesKeyBytes(file.key, `key ${file.keyId}`)) : rsaKeyring(file.keyId, { privateKey: file.pem });
+}
+
+/**
+ * Every key this machine can decrypt with: configured AES keys (file or keychain), old key files,
+ * every AES and RSA private key in the keychain, and KMS keys by ARN.
+ */
+export async function buildDecryptKeyring(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<KeyringNode | null> {
+  const children: KeyringNode[] = [];
+  const seen = new Set<string>();
+  const add = (id: string, make: () => KeyringNode) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    children.push(make());
+  };
+  for (const k of cfg.keyrings) {
+    if (k.type === 'aes' && k.keyFile) {
+      const f = readKeyFile(k.keyFile);
+      add(`aes:${f.keyId}`, () => keyringFromKeyFile(f));
+    } else if (k.type === 'kms') {
+      add(`kms:${k.keyArn}`, () => new KmsKeyringNode({ keyIds: [k.keyArn] }));
+    }
+  }
+  for (const path of cfg.decryptKeyFiles) {
+    const f = readKeyFile(path);
+    add(`${f.type}:${f.keyId}`, () => keyringFromKeyFile(f));
+  }
+  // A machine without a keychain (a headless service) decrypts with its key files alone.
+  const names = secrets ? await secrets.list('').catch((e: unknown) => {
+    if (e instanceof SecretStoreError) return null;
+    throw e;
+  }) : null;
+  if (secrets && names) {
+    for (const name of names.filter((n) => n.startsWith('aes-key:'))) {
+      const keyId = name.slice('aes-key:'.length);
+      const value = await secrets.get(name);
+      if (value) add(`aes:${keyId}`, () => aesKeyring(keyId, aesKeyBytes(value, `keychain entry ${name}`)));
+    }
+    for (const name of names.filter((n) => n.startsWith('rsa-private:'))) {
+      const keyId = name.slice('rsa-private:'.length);
+      const pem = await secrets.get(SECRET_NAMES.rsaPrivateKey(keyId));
+      if (pem) add(`rsa:${keyId}`, () => rsaKeyring(keyId, { privateKey: createPrivateKey(pem).export({ type: 'pkcs8', format: 'pem' }).toString() }));
+    }
+  }
+  if (children.length === 0) return null;
+  return new MultiKeyringNode({ children });
+}
