@@ -14,6 +14,8 @@ export interface RecordRef {
   fileName: string;
   /** ECG package folder name, YYYYMMDD_HHMMSS (ecg-package only). */
   packageName?: string;
+  /** For templates with {opaque}: an id that replaces the file name (32 hex digits + extension). */
+  opaqueId?: string;
   /** DICOM UIDs (dicom only). */
   studyUid?: string;
   seriesUid?: string;
@@ -23,6 +25,8 @@ export interface RecordRef {
 /**
  * Key templates per kind. Placeholders: {yyyy} {mm} {dd} and, by kind, {file}, {package},
  * {study} {series} {sop}. Every template must start with its date part so that a day is one prefix.
+ * ECG templates may use {opaque} instead of {file}, for devices that put patient names in file
+ * names: the key then carries an opaque id and the name travels inside the encrypted object.
  */
 export interface KeyLayout {
   ecgReport: string;
@@ -53,6 +57,15 @@ export const IDENTITY_PLACEHOLDERS: Record<keyof KeyLayout, readonly string[]> =
   dicom: ['{sop}'],
 };
 
+/** True when the template hides the file name behind {opaque}. */
+export function usesOpaqueName(template: string): boolean {
+  return template.includes('{opaque}');
+}
+
+export function templateFor(kind: RecordKind, layout: KeyLayout): string {
+  return layout[TEMPLATE_OF[kind]];
+}
+
 export const SIGNUP_PREFIX = 'user_signup_';
 export const PACKAGE_NAME = /^\d{8}_\d{6}$/;
 const UID = /^[0-9]+(\.[0-9]+)*$/;
@@ -67,8 +80,10 @@ export function templateProblem(name: keyof KeyLayout, template: string): string
   const firstPlaceholder = template.indexOf('{');
   if (firstPlaceholder !== datePart) return 'must have {yyyy} as its first placeholder';
   for (const p of IDENTITY_PLACEHOLDERS[name]) {
-    if (!template.includes(p)) return `must contain ${p}`;
+    const alternative = p === '{file}' && name !== 'dicom' && template.includes('{opaque}');
+    if (!template.includes(p) && !alternative) return `must contain ${p}${p === '{file}' ? ' (or {opaque})' : ''}`;
   }
+  if (name === 'dicom' && template.includes('{opaque}')) return 'cannot use {opaque} (DICOM keys hold UIDs, not names)';
   if (template.startsWith('/') || template.includes('//')) return 'must not start with / or contain //';
   return null;
 }
@@ -89,7 +104,7 @@ export function objectKey(ref: RecordRef, layout: KeyLayout = DEFAULT_LAYOUT, pr
   if (!d) return fail('bad-input', `record date "${ref.date}" is not YYYY-MM-DD`);
   if (!safeName(ref.fileName)) return fail('bad-input', `file name "${ref.fileName}" cannot be part of an object key`);
   const values: Record<string, string | undefined> = {
-    '{yyyy}': d[1], '{mm}': d[2], '{dd}': d[3], '{file}': ref.fileName,
+    '{yyyy}': d[1], '{mm}': d[2], '{dd}': d[3], '{file}': ref.fileName, '{opaque}': ref.opaqueId,
     '{package}': ref.packageName, '{study}': ref.studyUid, '{series}': ref.seriesUid, '{sop}': ref.sopUid,
   };
   if (ref.kind === 'ecg-package' && !(ref.packageName && PACKAGE_NAME.test(ref.packageName))) {
@@ -127,6 +142,7 @@ export function dayPrefixes(date: string, layout: KeyLayout = DEFAULT_LAYOUT, pr
 
 const PATTERN_OF: Record<string, string> = {
   '{yyyy}': '(?<yyyy>\\d{4})', '{mm}': '(?<mm>\\d{2})', '{dd}': '(?<dd>\\d{2})', '{file}': '(?<file>[^/]+)',
+  '{opaque}': '(?<opaque>[0-9a-f]{32}(?:\\.[A-Za-z0-9]{1,8})?)',
   '{package}': '(?<package>\\d{8}_\\d{6})', '{study}': '(?<study>[0-9.]+)', '{series}': '(?<series>[0-9.]+)',
   '{sop}': '(?<sop>[0-9.]+)',
 };

@@ -15,6 +15,7 @@ import { QueueRunner, type RunnerEncryption } from './queue/runner.js';
 import { buildEncryptKeyring, keyIdOf } from './crypto/keyrings.js';
 import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { RecordReader } from './store/record-reader.js';
+import { namingSalt } from './records/opaque-name.js';
 import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
@@ -72,7 +73,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.db = openDatabase(join(config.dataDir, 'medrelay.db'));
     this.jobs = new JobRepository(this.db, this.now);
     this.reports = new FileReports(this.db, this.now);
-    this.intake = new Intake(this.jobs, this.reports, { layout: config.layout, prefix: config.store.prefix });
+    this.intake = new Intake(this.jobs, this.reports, { layout: config.layout, prefix: config.store.prefix, namingSalt: namingSalt(this.db) });
     this.queue = new QueueRunner(this.jobs, this.store, {
       concurrency: config.queue.concurrency, baseMs: config.queue.retryBaseMs, maxMs: config.queue.retryMaxMs,
       workstationId: config.workstationId, now: this.now,

@@ -8,8 +8,9 @@ import { sampleDicom } from '../../src-main/core/demo/dicom-sample.js';
 import { samplePdf, writeSampleRecords } from '../../src-main/core/demo/samples.js';
 import { makeKeyFile } from '../support/keys.js';
 import { tempDir } from '../support/tmp.js';
+import { decryptWithKeyFile } from '../../src-main/core/crypto/manage.js';
 
-function setup(label: string) {
+function setup(label: string, extra: Record<string, unknown> = {}) {
   const dir = tempDir(label);
   mkdirSync(join(dir, 'inbox/ecg'), { recursive: true });
   mkdirSync(join(dir, 'inbox/dicom'), { recursive: true });
@@ -19,8 +20,9 @@ function setup(label: string) {
     encryption: { keyrings: [{ type: 'aes', ...key }] },
     watch: [{ path: 'inbox/ecg', kind: 'ecg' }, { path: 'inbox/dicom', kind: 'dicom' }],
     stability: { windowMs: 100, incompleteAfterMs: 100 },
+    ...extra,
   }, dir);
-  return { dir, config };
+  return { dir, config, key };
 }
 
 describe('Agent.runOnce with a folder store', () => {
@@ -71,5 +73,31 @@ describe('Agent.runOnce with a folder store', () => {
     expect(status.incompleteFiles).toBe(2);
     expect(status.recentErrors.map((e) => e.file)).toContain(join(dir, 'inbox/dicom/cut.dcm'));
     agent.close();
+  });
+
+  it('hides file names behind opaque ids when the template says so, and gives the name back on read', async () => {
+    const { dir, config, key } = setup('agent-opaque', { layout: { ecgSignup: 'ecg-reports/{yyyy}/{mm}/{dd}/{opaque}' } });
+    const signup = join(dir, 'inbox/ecg/user_signup_jane_doe_20240315_101500.json');
+    writeFileSync(signup, JSON.stringify({ createdAt: '2024-03-15T10:15:00', name: 'Jane Doe' }));
+    const agent = new Agent(config, { secrets: null });
+    expect((await agent.runOnce()).delivered).toBe(1);
+    const [record] = await agent.listDay('2024-03-15');
+    expect(record!.key).toMatch(/^ecg-reports\/2024\/03\/15\/[0-9a-f]{32}\.json$/);
+    expect(record!.key).not.toContain('jane');
+    const stored = readFileSync(join(dir, 'store', record!.key));
+    expect(stored.includes(Buffer.from('jane_doe'))).toBe(false);
+    const back = join(dir, 'back.json');
+    expect(await agent.records.save(record!.key, back)).toEqual({ originalName: 'user_signup_jane_doe_20240315_101500.json' });
+    expect(readFileSync(back).equals(readFileSync(signup))).toBe(true);
+    // The recovery path restores the name too, from the object and the key file alone.
+    const offline = await decryptWithKeyFile(key.keyFile, join(dir, 'store', record!.key), join(dir, 'offline.json'));
+    expect(offline.originalName).toBe('user_signup_jane_doe_20240315_101500.json');
+    expect(readFileSync(join(dir, 'offline.json')).equals(readFileSync(signup))).toBe(true);
+    agent.close();
+    // A new agent on the same database computes the same id: a retry never makes a second object.
+    const again = new Agent(config, { secrets: null });
+    const ids = again.jobs.withState('done').map((j) => j.objectKey);
+    expect(ids).toEqual([record!.key]);
+    again.close();
   });
 });

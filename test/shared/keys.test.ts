@@ -44,5 +44,7 @@ describe('templateProblem', () => {
     expect(templateProblem('ecgReport', '{yyyy}/{mm}/{dd}/{file}')).toBeNull();
     expect(templateProblem('ecgReport', '{file}/{yyyy}/{mm}/{dd}')).toMatch(/first placeholder/);
     expect(templateProblem('dicom', 'dicom/{yyyy}/{mm}/{dd}/{study}.dcm')).toMatch(/\{sop\}/);
+    expect(templateProblem('ecgSignup', 'ecg/{yyyy}/{mm}/{dd}/{opaque}')).toBeNull();
+    expect(templateProblem('dicom', 'dicom/{yyyy}/{mm}/{dd}/{opaque}/{sop}')).toMatch(/cannot use \{opaque\}/);
   });
 });

@@ -119,7 +119,13 @@ export const configSchema = z.object({
     ecgSignup: layoutTemplate('ecgSignup').default(DEFAULT_LAYOUT.ecgSignup),
     dicom: layoutTemplate('dicom').default(DEFAULT_LAYOUT.dicom),
   }).strict().default(DEFAULT_LAYOUT),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  for (const [name, template] of Object.entries(c.layout)) {
+    if (template.includes('{opaque}') && c.encryption.mode !== 'client') {
+      ctx.addIssue({ code: 'custom', path: ['layout', name], message: 'no {opaque} with encryption.mode "sse-only": the original name is kept only inside client-side encrypted objects' });
+    }
+  }
+});
 
 export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = Config['store'];

@@ -6,9 +6,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { encrypting, encryptionContext } from '../crypto/envelope.js';
+import { encrypting, encryptionContext, namedHeader } from '../crypto/envelope.js';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
 import { StoreError, METADATA, type ObjectStore } from '../store/types.js';
 import { toStoreError } from '../store/errors.js';
@@ -35,6 +36,26 @@ interface Active {
 
 /** Client-side encryption of every upload; null in sse-only mode. */
 export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
+
+/** True when the object key does not carry the file's name (an {opaque} template). */
+function named(job: Job): boolean {
+  return !job.objectKey.endsWith(`/${basename(job.sourcePath)}`) && job.kind !== 'dicom';
+}
+
+/** Emits `head` before the first chunk (and for an empty file, before the end). */
+function prepend(head: Buffer): Transform {
+  let sent = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!sent) { sent = true; this.push(head); }
+      done(null, chunk);
+    },
+    flush(done) {
+      if (!sent) this.push(head);
+      done();
+    },
+  });
+}
 
 export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
   private readonly active = new Map<number, Active>();
@@ -135,7 +156,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
           [METADATA.kind]: job.kind,
           [METADATA.workstation]: this.opts.workstationId,
           [METADATA.uploadedAt]: new Date(this.now()).toISOString(),
-          [METADATA.format]: this.encryption ? 'esdk2' : 'plain',
+          [METADATA.format]: this.encryption ? (named(job) ? 'esdk2-named' : 'esdk2') : 'plain',
           [METADATA.job]: `${this.opts.workstationId}/${job.id}`,
           ...(this.encryption ? { [METADATA.keyIds]: this.encryption.keyIds.join(',') } : {}),
         },
@@ -169,7 +190,12 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     const stages: NodeJS.ReadWriteStream[] = [meter];
     const enc = this.encryption;
-    if (enc) stages.push(encrypting(enc.keyring, encryptionContext(job.kind, this.opts.workstationId), job.size));
+    if (enc) {
+      // A key without the file name ({opaque}) keeps the name inside the ciphertext.
+      const header = named(job) ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
+      if (header) stages.push(prepend(header));
+      stages.push(encrypting(enc.keyring, encryptionContext(job.kind, this.opts.workstationId), job.size + (header?.length ?? 0)));
+    }
     pipeline([source, ...stages, out]).catch((e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
     return out;
   }

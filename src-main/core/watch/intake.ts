@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { objectKey, type KeyLayout } from '../../../src-shared/keys.js';
+import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
+import { opaqueId } from '../records/opaque-name.js';
 import { inspectFile, type WatchKind } from '../records/inspect.js';
 import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
 import type { FileReports } from '../queue/file-reports.js';
@@ -22,6 +23,8 @@ export type IntakeOutcome =
 export interface IntakeOptions {
   layout: KeyLayout;
   prefix: string;
+  /** Salt for {opaque} key ids (see records/opaque-name.ts). */
+  namingSalt: Buffer;
 }
 
 export async function sha256OfFile(path: string): Promise<string> {
@@ -59,7 +62,9 @@ export class Intake {
       return { result: 'incomplete', reason: inspection.reason, reported: final };
     }
     const { record } = inspection;
-    const key = objectKey(record.ref, this.opts.layout, this.opts.prefix);
+    const ref = usesOpaqueName(templateFor(record.ref.kind, this.opts.layout))
+      ? { ...record.ref, opaqueId: opaqueId(this.opts.namingSalt, record.ref) } : record.ref;
+    const key = objectKey(ref, this.opts.layout, this.opts.prefix);
     if (!key.ok) {
       const reason = `${path}: ${key.error.message}`;
       this.reports.report(path, version.size, version.mtimeMs, 'bad-input', reason);
