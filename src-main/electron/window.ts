@@ -30,6 +30,8 @@ export function createMainWindow(files: WindowFiles): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      // Middle-click on a link would ask for a new window (denied anyway by lockDown).
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
     },
   });
