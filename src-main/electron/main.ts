@@ -106,6 +106,8 @@ async function run(): Promise<void> {
       .then((result) => { if (result.ok) tray?.update(result.value); }),
     quit: () => app.quit(),
   });
+  // test/e2e-electron/smoke.test.ts reads the tray through this (Playwright's electronApp.evaluate).
+  if (process.env.MEDRELAY_TEST_HOOKS === '1') Object.assign(globalThis, { [Symbol.for('medrelay.test.tray')]: tray });
   await agent.start();
 
   // Started at login by the installer with --hidden: technicians never need to see the window.

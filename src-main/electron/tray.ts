@@ -27,6 +27,8 @@ export interface TrayActions {
 
 export interface AppTray {
   update(status: StatusSnapshot): void;
+  /** What the tray shows now (read by the Electron smoke test). */
+  shown(): { state: TrayState; paused: boolean };
   destroy(): void;
 }
 
@@ -53,6 +55,7 @@ export function createTray(assetsDir: string, actions: TrayActions): AppTray {
 
   return {
     update: (status) => render(trayState(status), status.paused),
+    shown: () => ({ state: shown?.state ?? 'ok', paused: shown?.paused ?? false }),
     destroy: () => tray.destroy(),
   };
 }
