@@ -4,9 +4,12 @@
 import type { ErrorCode, Result } from './result.js';
 import type { RecordKind } from './keys.js';
 
-/** Where a job is in its life. Each change is one SQLite transaction in core/queue. */
-export type JobState = 'queued' | 'uploading' | 'retry-wait' | 'done' | 'needs-attention' | 'failed';
-export const JOB_STATES: readonly JobState[] = ['queued', 'uploading', 'retry-wait', 'done', 'needs-attention', 'failed'];
+/**
+ * Where a job is in its life (core/queue/states.ts has the transitions; each is one SQLite
+ * transaction). `committed`: the store accepted the object; `done`: verified in the store.
+ */
+export type JobState = 'queued' | 'uploading' | 'committed' | 'retry-wait' | 'done' | 'needs-attention' | 'failed';
+export const JOB_STATES: readonly JobState[] = ['queued', 'uploading', 'committed', 'retry-wait', 'done', 'needs-attention', 'failed'];
 
 export interface WatchedFolder {
   path: string;
@@ -35,6 +38,8 @@ export interface StatusSnapshot {
   warnings: string[];
   counts: Record<JobState, number>;
   paused: boolean;
+  /** False while the store cannot be reached (uploads wait, a probe retries with backoff). */
+  storeReachable: boolean;
   watched: WatchedFolder[];
   inFlight: InFlightUpload[];
   /** Most recent first. */

@@ -15,6 +15,7 @@ import { QueueRunner, type RunnerEncryption } from './queue/runner.js';
 import { buildEncryptKeyring, keyIdOf } from './crypto/keyrings.js';
 import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { RecordReader } from './store/record-reader.js';
+import { Retention } from './queue/retention.js';
 import { namingSalt } from './records/opaque-name.js';
 import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
@@ -43,6 +44,8 @@ export interface OnceSummary {
   failed: { file: string; key: string; reason: string }[];
   /** Jobs still waiting to retry when this run gave up on them. */
   notDelivered: { file: string; key: string; reason: string }[];
+  /** Source files archived or deleted by the retention policy. */
+  retained: number;
 }
 
 export function createStore(config: ResolvedConfig, secrets: SecretStore | null): ObjectStore {
@@ -58,6 +61,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   readonly store: ObjectStore;
   readonly queue: QueueRunner;
   readonly records: RecordReader;
+  readonly retention: Retention;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private readonly intake: Intake;
   private watcher: FolderWatcher | null = null;
   private readonly log: Logger;
@@ -76,8 +81,11 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.intake = new Intake(this.jobs, this.reports, { layout: config.layout, prefix: config.store.prefix, namingSalt: namingSalt(this.db) });
     this.queue = new QueueRunner(this.jobs, this.store, {
       concurrency: config.queue.concurrency, baseMs: config.queue.retryBaseMs, maxMs: config.queue.retryMaxMs,
-      workstationId: config.workstationId, now: this.now,
+      maxBytesPerSecond: config.queue.maxBytesPerSecond, workstationId: config.workstationId, now: this.now,
+      spoolDir: join(config.dataDir, 'spool'), partSize: config.store.type === 's3' ? config.store.partSizeBytes : 16 * 1024 * 1024,
+      log: (m) => this.log.warn(m),
     });
+    this.retention = new Retention(this.jobs, config.retention, config.watch.map((w) => w.path), this.log, this.now);
     this.records = new RecordReader(this.store, config.encryption, this.secrets);
     this.queue.on('job', (e) => {
       this.emit('job', e);
@@ -102,7 +110,12 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.checkFolders();
     const requeued = this.jobs.requeueInterrupted() + this.jobs.requeueParked();
     if (requeued) this.log.info(`resuming ${requeued} unfinished job(s)`);
-    this.queue.start(await this.encryption());
+    const encryption = await this.encryption();
+    await this.abortStaleUploads();
+    this.queue.start(encryption);
+    this.retentionTimer = setInterval(() => void this.retention.run(), 60 * 60 * 1000);
+    this.retentionTimer.unref();
+    void this.retention.run();
     const { windowMs, incompleteAfterMs } = this.config.stability;
     this.watcher = new FolderWatcher(this.config.watch, windowMs, async (path, version, folder, stableFor) => {
       const final = stableFor >= incompleteAfterMs;
@@ -111,6 +124,17 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       return r.result === 'incomplete' && !r.reported ? { recheckInMs: Math.max(windowMs, incompleteAfterMs - stableFor) } : 'done';
     }, (e) => this.log.error(`watcher: ${e.message}`));
     await this.watcher.start();
+  }
+
+  /** Multipart uploads left by a crash before the queue journaled them, or too old to be anyone's. */
+  private async abortStaleUploads(): Promise<void> {
+    if (!this.store.abortStaleUploads) return;
+    try {
+      const n = await this.store.abortStaleUploads(this.jobs.ownedUploads(), this.jobs.pendingKeys(), this.config.queue.staleUploadAfterMs, this.now());
+      if (n) this.log.info(`aborted ${n} multipart upload(s) no job owns`);
+    } catch (e) {
+      this.log.warn(`could not look for stale multipart uploads: ${(e as Error).message}`);
+    }
   }
 
   /** Loads the keys to encrypt with; fails before anything is uploaded if one is missing. */
@@ -135,6 +159,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.watcher?.stop();
     this.watcher = null;
     await this.queue.stop();
@@ -152,15 +177,17 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   async runOnce(opts: { maxAttempts?: number } = {}): Promise<OnceSummary> {
     this.checkFolders();
     const maxAttempts = opts.maxAttempts ?? 4;
-    const summary: OnceSummary = { scanned: 0, enqueued: 0, alreadyKnown: 0, delivered: 0, incomplete: [], rejected: [], needsAttention: [], failed: [], notDelivered: [] };
+    const summary: OnceSummary = { scanned: 0, enqueued: 0, alreadyKnown: 0, delivered: 0, incomplete: [], rejected: [], needsAttention: [], failed: [], notDelivered: [], retained: 0 };
     this.jobs.requeueInterrupted();
     this.jobs.requeueParked();
     const doneBefore = this.jobs.counts().done;
     const encryption = await this.encryption();
+    await this.abortStaleUploads();
     await this.scanStable(summary);
     this.queue.start(encryption);
     await this.drain(maxAttempts);
     await this.queue.stop();
+    summary.retained = await this.retention.run();
     summary.delivered = this.jobs.counts().done - doneBefore;
     const describe = (j: { sourcePath: string; objectKey: string; lastError: string | null }) => ({ file: j.sourcePath, key: j.objectKey, reason: j.lastError ?? '' });
     summary.needsAttention = this.jobs.withState('needs-attention').map(describe);
@@ -199,7 +226,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   private async drain(maxAttempts: number): Promise<void> {
     for (;;) {
       const waiting = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading')
-        OR (state = 'retry-wait' AND attempts < ?)`).get(maxAttempts) as { n: number };
+        OR state = 'committed' OR (state = 'retry-wait' AND attempts < ?)`).get(maxAttempts) as { n: number };
       if (waiting.n === 0 && this.queue.inFlight().length === 0) return;
       await new Promise((r) => setTimeout(r, 50));
       this.queue.pump();
@@ -215,6 +242,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
         ? ['encryption.mode is "sse-only": records leave this workstation without client-side encryption'] : [],
       counts: this.jobs.counts(),
       paused: this.queue.isPaused,
+      storeReachable: this.queue.isOnline,
       watched: this.config.watch.map((w) => ({ path: w.path, kind: w.kind })),
       inFlight: this.queue.inFlight(),
       recentErrors: recent,

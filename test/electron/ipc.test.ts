@@ -14,8 +14,8 @@ import {
 
 const snapshot: StatusSnapshot = {
   warnings: [],
-  counts: { queued: 1, uploading: 0, 'retry-wait': 0, done: 3, 'needs-attention': 0, failed: 0 },
-  paused: false, watched: [], inFlight: [], recentErrors: [], incompleteFiles: 0, oldestWaiting: null, nextRetryAt: null,
+  counts: { queued: 1, uploading: 0, committed: 0, 'retry-wait': 0, done: 3, 'needs-attention': 0, failed: 0 },
+  paused: false, storeReachable: true, watched: [], inFlight: [], recentErrors: [], incompleteFiles: 0, oldestWaiting: null, nextRetryAt: null,
 };
 
 function fakeApi(overrides: Partial<AppApi> = {}): AppApi {

@@ -51,6 +51,7 @@ export function parseConfig(input: unknown, baseDir: string, source = 'configura
     workstationId: c.workstationId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
     store: c.store.type === 'folder' ? { ...c.store, path: abs(c.store.path) } : c.store,
     watch: c.watch.map((w) => ({ ...w, path: abs(w.path) })),
+    retention: c.retention.archiveDir ? { ...c.retention, archiveDir: abs(c.retention.archiveDir) } : c.retention,
     encryption: {
       ...c.encryption,
       keyrings: c.encryption.keyrings.map((k) =>

@@ -112,7 +112,23 @@ export const configSchema = z.object({
     retryBaseMs: z.number().int().min(10).default(1000),
     /** Longest retry delay. Default 5 min. */
     retryMaxMs: z.number().int().min(10).default(300_000),
-  }).strict().default({ concurrency: 4, retryBaseMs: 1000, retryMaxMs: 300_000 }),
+    /** Average upload rate limit, bytes per second. Default: none. */
+    maxBytesPerSecond: z.number().int().min(64 * 1024).optional(),
+    /** Multipart uploads no job owns are aborted once they are this old. Default 24 h. */
+    staleUploadAfterMs: z.number().int().min(0).default(86_400_000),
+  }).strict().default({ concurrency: 4, retryBaseMs: 1000, retryMaxMs: 300_000, staleUploadAfterMs: 86_400_000 }),
+  /**
+   * What happens to a source file once its record is verified in the store: `keep` (default),
+   * `archive` (moved under `archiveDir`, keeping its path below the watched folder) or `delete`,
+   * `afterDays` days after the upload. Nothing is touched before verification.
+   */
+  retention: z.object({
+    action: z.enum(['keep', 'archive', 'delete']).default('keep'),
+    afterDays: z.number().min(0).default(0),
+    archiveDir: z.string().min(1).optional(),
+  }).strict().superRefine((r, ctx) => {
+    if (r.action === 'archive' && !r.archiveDir) ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'a folder when action is "archive"' });
+  }).default({ action: 'keep', afterDays: 0 }),
   layout: z.object({
     ecgReport: layoutTemplate('ecgReport').default(DEFAULT_LAYOUT.ecgReport),
     ecgPackage: layoutTemplate('ecgPackage').default(DEFAULT_LAYOUT.ecgPackage),

@@ -4,6 +4,7 @@ import type { Db } from '../db/open.js';
 import type { JobState, ProblemReport } from '../../../src-shared/api.js';
 import type { ErrorCode } from '../../../src-shared/result.js';
 import type { RecordKind } from '../../../src-shared/keys.js';
+import { checkTransition, TransitionError } from './states.js';
 
 export interface Job {
   id: number;
@@ -23,6 +24,19 @@ export interface Job {
   createdAt: number;
   updatedAt: number;
   uploadedAt: number | null;
+  /** The multipart upload this job owns, if any. */
+  uploadId: string | null;
+  partSize: number | null;
+  /** Bytes stored in the store for this job (ciphertext), once known. */
+  storedSize: number | null;
+  /** Parts reused from an earlier run when the upload resumed. */
+  resumedParts: number;
+}
+
+export interface PartRecord {
+  partNumber: number;
+  etag: string;
+  size: number;
 }
 
 export type NewJob = Pick<Job, 'sourcePath' | 'size' | 'mtimeMs' | 'sha256' | 'kind' | 'recordDate' | 'objectKey' | 'contentType'>;
@@ -39,9 +53,10 @@ export type EnqueueOutcome =
 const COLUMNS = `id, source_path AS sourcePath, size, mtime_ms AS mtimeMs, sha256, kind, record_date AS recordDate,
   object_key AS objectKey, content_type AS contentType, state, attempts, next_attempt_at AS nextAttemptAt,
   last_error_code AS lastErrorCode, last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt,
-  uploaded_at AS uploadedAt`;
+  uploaded_at AS uploadedAt, upload_id AS uploadId, part_size AS partSize, stored_size AS storedSize,
+  resumed_parts AS resumedParts`;
 
-const PENDING: readonly JobState[] = ['queued', 'uploading', 'retry-wait'];
+const PENDING: readonly JobState[] = ['queued', 'uploading', 'committed', 'retry-wait'];
 
 export class JobRepository {
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
@@ -65,6 +80,7 @@ export class JobRepository {
       if (sameContent) {
         if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
           // Seen again after a person's fix (or a new copy of the file): try once more.
+          checkTransition(sameContent.id, sameContent.state, 'queued');
           this.db.prepare(`UPDATE jobs SET state = 'queued', source_path = ?, size = ?, mtime_ms = ?, attempts = 0,
             next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
           return { outcome: 'queued', job: this.get(sameContent.id)! };
@@ -77,13 +93,16 @@ export class JobRepository {
       }
       const others = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`)
         .all(job.objectKey) as Job[];
-      const pendingSameFile = others.find((o) => PENDING.includes(o.state) && o.state !== 'uploading' && o.sourcePath === job.sourcePath);
+      const pendingSameFile = others.find((o) => (o.state === 'queued' || o.state === 'retry-wait') && o.sourcePath === job.sourcePath);
       if (pendingSameFile) {
+        // New content: an upload begun for the old content is abandoned (its parts are stale).
         this.db.prepare(`UPDATE jobs SET size = ?, mtime_ms = ?, sha256 = ?, kind = ?, record_date = ?, content_type = ?,
-          updated_at = ? WHERE id = ?`).run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
+          upload_id = NULL, part_size = NULL, stored_size = NULL, updated_at = ? WHERE id = ?`)
+          .run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
+        this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(pendingSameFile.id);
         return { outcome: 'updated', job: this.get(pendingSameFile.id)! };
       }
-      const existing = others.find((o) => o.state === 'done' || o.state === 'uploading');
+      const existing = others.find((o) => o.state === 'done' || o.state === 'uploading' || o.state === 'committed');
       const info = this.db.prepare(`INSERT INTO jobs (source_path, size, mtime_ms, sha256, kind, record_date, object_key,
         content_type, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`)
         .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t);
@@ -110,15 +129,80 @@ export class JobRepository {
     })();
   }
 
+  /** Moves a job to its next state (checked against states.ts) in one transaction. */
   setState(id: number, state: JobState, opts: { code?: ErrorCode; message?: string; nextAttemptAt?: number; uploadedAt?: number } = {}): void {
-    this.db.prepare(`UPDATE jobs SET state = ?, last_error_code = ?, last_error = ?, next_attempt_at = ?,
-      uploaded_at = COALESCE(?, uploaded_at), updated_at = ? WHERE id = ?`)
-      .run(state, opts.code ?? null, opts.message ?? null, opts.nextAttemptAt ?? null, opts.uploadedAt ?? null, this.now(), id);
+    this.db.transaction(() => {
+      const current = this.db.prepare('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined;
+      if (!current) throw new TransitionError(`job ${id} does not exist`);
+      checkTransition(id, current.state, state);
+      this.db.prepare(`UPDATE jobs SET state = ?, last_error_code = ?, last_error = ?, next_attempt_at = ?,
+        uploaded_at = COALESCE(?, uploaded_at), updated_at = ? WHERE id = ?`)
+        .run(state, opts.code ?? null, opts.message ?? null, opts.nextAttemptAt ?? null, opts.uploadedAt ?? null, this.now(), id);
+    })();
   }
 
-  /** After a crash: jobs that were uploading go back to the queue. Returns how many. */
+  /** After a crash: jobs that were uploading or committed go back to the queue; their upload is kept. */
   requeueInterrupted(): number {
-    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'uploading'`).run(this.now()).changes;
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state IN ('uploading', 'committed')`).run(this.now()).changes;
+  }
+
+  /** Records the multipart upload a job now owns (and forgets parts of any earlier one). */
+  beginUpload(id: number, uploadId: string, partSize: number, storedSize: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(id);
+      this.db.prepare('UPDATE jobs SET upload_id = ?, part_size = ?, stored_size = ?, updated_at = ? WHERE id = ?')
+        .run(uploadId, partSize, storedSize, this.now(), id);
+    })();
+  }
+
+  setStoredSize(id: number, storedSize: number): void {
+    this.db.prepare('UPDATE jobs SET stored_size = ? WHERE id = ?').run(storedSize, id);
+  }
+
+  /** Forgets a job's multipart upload (finished, aborted, or gone from the store). */
+  endUpload(id: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(id);
+      this.db.prepare('UPDATE jobs SET upload_id = NULL, part_size = NULL WHERE id = ?').run(id);
+    })();
+  }
+
+  partDone(id: number, part: PartRecord): void {
+    this.db.prepare('INSERT OR REPLACE INTO parts (job_id, part_number, etag, size) VALUES (?, ?, ?, ?)').run(id, part.partNumber, part.etag, part.size);
+  }
+
+  parts(id: number): PartRecord[] {
+    return this.db.prepare('SELECT part_number AS partNumber, etag, size FROM parts WHERE job_id = ? ORDER BY part_number').all(id) as PartRecord[];
+  }
+
+  addResumedParts(id: number, n: number): void {
+    this.db.prepare('UPDATE jobs SET resumed_parts = resumed_parts + ? WHERE id = ?').run(n, id);
+  }
+
+  /** Upload ids owned by unfinished jobs, by key: a multipart upload not listed here is stale. */
+  ownedUploads(): Map<string, string> {
+    const rows = this.db.prepare(`SELECT object_key AS key, upload_id AS uploadId FROM jobs WHERE upload_id IS NOT NULL AND state != 'done'`).all() as { key: string; uploadId: string }[];
+    return new Map(rows.map((r) => [r.uploadId, r.key]));
+  }
+
+  /** Keys of unfinished jobs: a multipart upload on such a key that the job does not own was left by a crash. */
+  pendingKeys(): Set<string> {
+    return new Set((this.db.prepare(`SELECT object_key AS key FROM jobs WHERE state != 'done'`).all() as { key: string }[]).map((r) => r.key));
+  }
+
+  /** Verified jobs uploaded before `uploadedBefore` whose source file the retention policy has not handled. */
+  dueForRetention(uploadedBefore: number): Job[] {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'done' AND retained_at IS NULL AND uploaded_at <= ?
+      ORDER BY id LIMIT 10000`).all(uploadedBefore) as Job[];
+  }
+
+  markRetained(id: number, at: number): void {
+    this.db.prepare('UPDATE jobs SET retained_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /** The store is back: jobs waiting because of it are due now. */
+  dueNow(code: ErrorCode): number {
+    return this.db.prepare(`UPDATE jobs SET next_attempt_at = ? WHERE state = 'retry-wait' AND last_error_code = ?`).run(this.now(), code).changes;
   }
 
   /** A person acted (restart, `medrelay retry`): parked jobs are tried again. */
@@ -128,7 +212,7 @@ export class JobRepository {
   }
 
   counts(): Record<JobState, number> {
-    const out: Record<JobState, number> = { queued: 0, uploading: 0, 'retry-wait': 0, done: 0, 'needs-attention': 0, failed: 0 };
+    const out: Record<JobState, number> = { queued: 0, uploading: 0, committed: 0, 'retry-wait': 0, done: 0, 'needs-attention': 0, failed: 0 };
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {
       out[r.state] = r.n;
     }
@@ -136,7 +220,7 @@ export class JobRepository {
   }
 
   pendingCount(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','retry-wait')`).get() as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','committed','retry-wait')`).get() as { n: number }).n;
   }
 
   nextRetryAt(): number | null {

@@ -1,30 +1,37 @@
-// Runs the queue: claims due jobs up to the concurrency limit, uploads each, and moves it to its
-// next state in one transaction. Transient failures wait with backoff; failures a person must fix
-// (credentials, a conflict, a vanished file) are parked in `needs-attention`, never retried in a loop.
-import type { KeyringNode } from '@aws-crypto/client-node';
-import { createHash, type Hash } from 'node:crypto';
+// Runs the queue: claims due jobs up to the concurrency limit, prepares each payload (encrypted),
+// writes it exactly once, verifies it in the store, and moves the job on in one transaction per
+// step. Transient failures wait with backoff; a store that cannot be reached stops all claiming
+// until a probe finds it again; failures a person must fix (credentials, a conflict, a vanished
+// file) are parked in `needs-attention`, never retried in a loop.
 import { EventEmitter } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { encrypting, encryptionContext, namedHeader } from '../crypto/envelope.js';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
-import { StoreError, METADATA, type ObjectStore } from '../store/types.js';
 import { toStoreError } from '../store/errors.js';
+import { METADATA, StoreError, type ObjectStore, type UploadJournal } from '../store/types.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
+import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
+import { preparePayload, type RunnerEncryption } from './payload.js';
+import { TokenBucket } from './throttle.js';
+
+export type { RunnerEncryption } from './payload.js';
 
 export interface RunnerOptions extends BackoffPolicy {
   concurrency: number;
   workstationId: string;
+  /** Where large records are encrypted to before upload (ciphertext only). */
+  spoolDir: string;
+  /** Multipart part size; smaller records are encrypted in memory and sent in one request. */
+  partSize: number;
+  /** Average upload rate limit in bytes per second; none when absent. */
+  maxBytesPerSecond?: number | undefined;
   /** Unknown errors are retried this many times before a person is asked. */
   maxUnknownAttempts?: number;
   /** How long `stop()` lets uploads in flight finish before parking them. */
   stopGraceMs?: number;
   now?: () => number;
   random?: () => number;
+  log?: (message: string) => void;
 }
 
 interface Active {
@@ -34,42 +41,31 @@ interface Active {
   done: Promise<void>;
 }
 
-/** Client-side encryption of every upload; null in sse-only mode. */
-export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
-
-/** True when the object key does not carry the file's name (an {opaque} template). */
-function named(job: Job): boolean {
-  return !job.objectKey.endsWith(`/${basename(job.sourcePath)}`) && job.kind !== 'dicom';
-}
-
-/** Emits `head` before the first chunk (and for an empty file, before the end). */
-function prepend(head: Buffer): Transform {
-  let sent = false;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (!sent) { sent = true; this.push(head); }
-      done(null, chunk);
-    },
-    flush(done) {
-      if (!sent) this.push(head);
-      done();
-    },
-  });
-}
-
-export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
+export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; connectivity: [boolean] }> {
   private readonly active = new Map<number, Active>();
   private paused = false;
   private running = false;
   private timer: NodeJS.Timeout | null = null;
+  private holdUntil = 0;
+  private encryption: RunnerEncryption = null;
   private readonly now: () => number;
+  private readonly bucket: TokenBucket | null;
+  readonly connectivity: Connectivity;
 
   constructor(private readonly jobs: JobRepository, private readonly store: ObjectStore, private readonly opts: RunnerOptions) {
     super();
     this.now = opts.now ?? Date.now;
+    this.bucket = opts.maxBytesPerSecond ? new TokenBucket(opts.maxBytesPerSecond) : null;
+    this.connectivity = new Connectivity(() => this.store.probe(), { baseMs: opts.baseMs, maxMs: Math.min(opts.maxMs, 60_000) }, opts.random);
+    this.connectivity.on('change', (online) => {
+      opts.log?.(online ? `store ${store.location} reachable again; resuming uploads` : `store ${store.location} unreachable; probing with backoff`);
+      if (online) {
+        this.jobs.dueNow('network');
+        this.pump();
+      }
+      this.emit('connectivity', online);
+    });
   }
-
-  private encryption: RunnerEncryption = null;
 
   /** Starts uploading; `encryption` is required so that nothing is ever sent unencrypted by mistake. */
   start(encryption: RunnerEncryption): void {
@@ -80,6 +76,10 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
 
   get isPaused(): boolean {
     return this.paused;
+  }
+
+  get isOnline(): boolean {
+    return this.connectivity.online;
   }
 
   pause(): void {
@@ -97,16 +97,18 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
 
   /** Looks for due jobs now (call after enqueueing). */
   pump(): void {
-    if (!this.running || this.paused) return;
+    if (!this.running || this.paused || !this.connectivity.online) return;
+    if (this.now() < this.holdUntil) return this.armTimer(this.holdUntil);
     const free = this.opts.concurrency - this.active.size;
     for (const job of this.jobs.claimDue(free)) this.launch(job);
-    this.armTimer();
+    this.armTimer(this.jobs.nextRetryAt());
     if (this.active.size === 0) this.emit('idle');
   }
 
   /** Stops claiming; lets uploads in flight finish for a grace period, then parks them as queued. */
   async stop(): Promise<void> {
     this.running = false;
+    this.connectivity.stop();
     if (this.timer) clearTimeout(this.timer);
     const pending = [...this.active.values()];
     const grace = new Promise<void>((r) => setTimeout(r, this.opts.stopGraceMs ?? 5000).unref());
@@ -115,12 +117,11 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
     await Promise.all(pending.map((a) => a.done));
   }
 
-  private armTimer(): void {
+  private armTimer(at: number | null): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const next = this.jobs.nextRetryAt();
-    if (next === null || !this.running) return;
-    this.timer = setTimeout(() => this.pump(), Math.max(10, next - this.now()));
+    if (at === null || !this.running) return;
+    this.timer = setTimeout(() => this.pump(), Math.max(10, at - this.now()));
     this.timer.unref();
   }
 
@@ -134,70 +135,91 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
     });
   }
 
+  private journal(job: Job): UploadJournal {
+    const jobs = this.jobs;
+    const fresh = () => jobs.get(job.id)!;
+    return {
+      get uploadId() { return fresh().uploadId; },
+      get partSize() { return fresh().partSize; },
+      get parts() { return jobs.parts(job.id); },
+      begin: (uploadId, partSize) => jobs.beginUpload(job.id, uploadId, partSize, fresh().storedSize ?? 0),
+      partDone: (part) => jobs.partDone(job.id, part),
+      resumed: (count) => { if (count) jobs.addResumedParts(job.id, count); },
+      end: () => jobs.endUpload(job.id),
+    };
+  }
+
   private async upload(a: Active): Promise<void> {
     const { job } = a;
     try {
       const s = await stat(job.sourcePath).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new StoreError('not-found', `${job.sourcePath} vanished before it was uploaded to ${job.objectKey}`, false);
+        if (e.code === 'ENOENT') throw new StoreError('not-found', `${job.sourcePath} vanished before it was uploaded to ${job.objectKey}; put it back and run "medrelay retry"`, false);
         throw e;
       });
-      if (s.size !== job.size || Math.trunc(s.mtimeMs) !== job.mtimeMs) {
-        // The watcher sees the change and re-takes the file; this job waits for that.
-        const message = `${job.sourcePath} changed after it was queued; waiting for it to settle`;
-        this.jobs.setState(job.id, 'retry-wait', { code: 'bad-input', message, nextAttemptAt: this.now() + this.opts.baseMs * 5 });
-        this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
-        return;
+      if (s.size !== job.size || Math.trunc(s.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed after it was queued');
+      const payload = await preparePayload(job, {
+        encryption: this.encryption, workstationId: this.opts.workstationId, spoolDir: this.opts.spoolDir, inMemoryLimit: this.opts.partSize,
+      });
+      if (payload === 'changed') return this.changed(job, 'changed while it was read');
+      if (payload.freshSpool && job.uploadId) {
+        // New ciphertext: parts of the earlier upload cannot be reused.
+        await this.store.abortUpload?.(job.objectKey, job.uploadId).catch(() => {});
+        this.jobs.endUpload(job.id);
       }
-      const read = { bytes: 0, hash: createHash('sha256') };
-      const body = this.body(job, read, (sent) => { a.sent = sent; this.publish(job, 'uploading', { sent }); });
-      await this.store.put({
-        key: job.objectKey, body, source: job.sourcePath, contentType: this.encryption ? 'application/octet-stream' : job.contentType,
+      this.jobs.setStoredSize(job.id, payload.storedSize);
+      await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
+      const token = `${this.opts.workstationId}/${job.id}`;
+      const outcome = await this.store.put({
+        key: job.objectKey, data: payload.data, source: job.sourcePath,
+        contentType: this.encryption ? 'application/octet-stream' : job.contentType,
         metadata: {
           [METADATA.kind]: job.kind,
           [METADATA.workstation]: this.opts.workstationId,
           [METADATA.uploadedAt]: new Date(this.now()).toISOString(),
-          [METADATA.format]: this.encryption ? (named(job) ? 'esdk2-named' : 'esdk2') : 'plain',
-          [METADATA.job]: `${this.opts.workstationId}/${job.id}`,
+          [METADATA.format]: payload.format,
+          [METADATA.job]: token,
           ...(this.encryption ? { [METADATA.keyIds]: this.encryption.keyIds.join(',') } : {}),
+        },
+        journal: this.journal(job),
+        onProgress: (sent) => {
+          a.sent = Math.round((sent / Math.max(1, payload.storedSize)) * job.size);
+          this.publish(job, 'uploading', { sent: a.sent });
         },
         signal: a.abort.signal,
       });
-      if (read.bytes !== job.size || read.hash.digest('hex') !== job.sha256) {
-        // Written while we read it: upload the settled content again (the watcher re-takes it).
-        const message = `${job.sourcePath} changed while it was uploaded; it will be uploaded again once it settles`;
-        this.jobs.setState(job.id, 'retry-wait', { code: 'bad-input', message, nextAttemptAt: this.now() + this.opts.baseMs * 5 });
-        this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
-        return;
+      if (!this.encryption) {
+        const after = await stat(job.sourcePath).catch(() => null);
+        if (!after || after.size !== job.size || Math.trunc(after.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed while it was uploaded');
       }
-      this.jobs.setState(job.id, 'done', { uploadedAt: this.now() });
-      this.publish(job, 'done', { sent: job.size });
+      this.jobs.setState(job.id, 'committed');
+      this.publish(job, 'committed');
+      await this.verify(job, payload.storedSize, token, outcome);
+      await payload.discard();
     } catch (e) {
       this.fail(job, toStoreError(e, `upload of ${job.sourcePath} to ${job.objectKey}`), a.abort.signal.aborted);
     }
   }
 
-  /** The file, hashed and counted as it is read, then encrypted (unless the store is sse-only). */
-  private body(job: Job, read: { bytes: number; hash: Hash }, onProgress: (sent: number) => void): Readable {
-    const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        read.hash.update(chunk);
-        read.bytes += chunk.length;
-        onProgress(read.bytes);
-        done(null, chunk);
-      },
-    });
-    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const stages: NodeJS.ReadWriteStream[] = [meter];
-    const enc = this.encryption;
-    if (enc) {
-      // A key without the file name ({opaque}) keeps the name inside the ciphertext.
-      const header = named(job) ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
-      if (header) stages.push(prepend(header));
-      stages.push(encrypting(enc.keyring, encryptionContext(job.kind, this.opts.workstationId), job.size + (header?.length ?? 0)));
+  /** HEAD the object: our size and our job's name, or the job does not count as delivered. */
+  private async verify(job: Job, storedSize: number, token: string, outcome: string): Promise<void> {
+    const info = await this.store.head(job.objectKey);
+    if (!info) throw new StoreError('network', `${job.objectKey} was committed but is not visible yet`, true);
+    const theirs = info.metadata?.[METADATA.job];
+    if (theirs !== undefined && theirs !== token) {
+      throw new StoreError('conflict', `${job.objectKey} in the store was written by ${theirs}, not by this upload of ${job.sourcePath}`, false);
     }
-    pipeline([source, ...stages, out]).catch((e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))));
-    return out;
+    if (outcome === 'written' && info.size !== storedSize) {
+      throw new StoreError('network', `${job.objectKey} holds ${info.size} bytes after the upload, expected ${storedSize}; uploading again`, true);
+    }
+    this.jobs.setState(job.id, 'done', { uploadedAt: this.now() });
+    this.publish(job, 'done', { sent: job.size });
+  }
+
+  private changed(job: Job, what: string): void {
+    // The watcher sees the change and re-takes the file with its new content; this job waits.
+    const message = `${job.sourcePath} ${what}; it will be uploaded once it settles`;
+    this.jobs.setState(job.id, 'retry-wait', { code: 'bad-input', message, nextAttemptAt: this.now() + this.opts.baseMs * 5 });
+    this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
   }
 
   private fail(job: Job, err: StoreError, stopped: boolean): void {
@@ -214,6 +236,14 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: [] }> {
       this.publish(job, state, { error });
       return;
     }
+    if (err.condition === 'unreachable') {
+      // Not the job's fault: wait for the store, without spending the job's backoff.
+      this.jobs.setState(job.id, 'retry-wait', { ...error, nextAttemptAt: this.now() });
+      this.publish(job, 'retry-wait', { error });
+      this.connectivity.lost();
+      return;
+    }
+    if (err.condition === 'throttled' && err.retryAfterMs) this.holdUntil = Math.max(this.holdUntil, this.now() + err.retryAfterMs);
     const delay = retryDelayMs(job.attempts, this.opts, this.opts.random, err.retryAfterMs ?? 0);
     this.jobs.setState(job.id, 'retry-wait', { ...error, nextAttemptAt: this.now() + delay });
     this.publish(job, 'retry-wait', { error });

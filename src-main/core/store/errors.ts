@@ -12,7 +12,7 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 const THROTTLE_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'ServiceUnavailable',
-  'InternalError', 'RequestTimeTooSkewed', 'TimeoutError', 'RequestTimeoutException']);
+  'InternalError', 'RequestTimeTooSkewed']);
 
 interface SdkLikeError {
   name?: string;
@@ -62,9 +62,14 @@ export function toStoreError(error: unknown, where: string): StoreError {
   }
   if (name === 'AbortError') return new StoreError('network', `${where}: upload stopped`, true);
   const net = networkCode(e);
-  if (net) return new StoreError('network', `${where}: store unreachable (${net}): ${detail}`, true);
+  if (net || name === 'TimeoutError' || name === 'RequestTimeoutException') {
+    return new StoreError('network', `${where}: store unreachable (${net ?? name}): ${detail}`, true, undefined, 'unreachable');
+  }
+  if (name === 'ConditionalRequestConflict' || (status === 409 && name !== 'BucketAlreadyExists')) {
+    return new StoreError('network', `${where}: another write to the same key was in progress (${name || status}); trying again`, true, 1000);
+  }
   if (THROTTLE_NAMES.has(name) || status === 429 || (status !== undefined && status >= 500)) {
-    return new StoreError('network', `${where}: store busy or failing (${name || status}): ${detail}`, true, retryAfterMs(e));
+    return new StoreError('network', `${where}: store busy or failing (${name || status}): ${detail}`, true, retryAfterMs(e), 'throttled');
   }
   if (status === 400 && (name === 'BadDigest' || name === 'IncompleteBody' || name === 'InvalidDigest')) {
     return new StoreError('network', `${where}: data damaged in transit (${name})`, true);

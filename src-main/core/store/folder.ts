@@ -2,12 +2,12 @@
 // Writes go to a temp file in the target folder, are flushed, then linked into place: a reader
 // never sees a partial file and an existing object is never overwritten.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PutRequest } from './types.js';
+import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PutOutcome, type PutRequest } from './types.js';
 
 /** Object metadata lives beside the tree, so the tree itself holds only the records. */
 const META_DIR = '.medrelay-meta';
@@ -40,26 +40,24 @@ export class FolderStore implements ObjectStore {
     return join(this.root, META_DIR, ...key.split('/')) + '.json';
   }
 
-  async put(req: PutRequest): Promise<void> {
+  async put(req: PutRequest): Promise<PutOutcome> {
     const target = this.pathOf(req.key);
     const where = `copy of ${req.source} to ${target}`;
     const tmp = join(dirname(target), `.${randomBytes(8).toString('hex')}.tmp`);
-    // The body may fail (a vanished file) before the pipeline below listens; it still sees the error.
-    req.body.once('error', () => {});
     try {
       await mkdir(dirname(target), { recursive: true });
-      await pipeline(req.body, createWriteStream(tmp, { flags: 'wx' }));
+      if ('buffer' in req.data) await writeFile(tmp, req.data.buffer, { flag: 'wx' });
+      else await copyFile(req.data.file, tmp, constants.COPYFILE_EXCL);
       const fh = await open(tmp, 'r');
       try { await fh.sync(); } finally { await fh.close(); }
       // Metadata first, so an object never lacks it; not over an existing object's metadata.
       if (!(await stat(target).then(() => true, () => false))) await this.writeMeta(req.key, req.metadata);
-      await this.linkNoReplace(tmp, target, req);
+      const outcome = await this.linkNoReplace(tmp, target, req);
+      req.onProgress?.('buffer' in req.data ? req.data.buffer.length : req.data.size);
+      return outcome;
     } catch (e) {
       if (e instanceof StoreError) throw e;
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' && err.path === req.source) {
-        throw new StoreError('not-found', `${req.source} vanished before it was copied`, false);
-      }
       const retryable = ['EIO', 'ENOSPC', 'ETIMEDOUT', 'EBUSY', 'ESTALE', 'EAGAIN'].includes(err.code ?? '');
       throw new StoreError(retryable ? 'network' : 'internal', `${where} failed: ${err.message}`, true);
     } finally {
@@ -67,20 +65,25 @@ export class FolderStore implements ObjectStore {
     }
   }
 
+  async probe(): Promise<boolean> {
+    return stat(this.root).then(() => true, () => false);
+  }
+
   /**
    * link() fails if the target exists, which makes the final step atomic and non-overwriting.
    * An existing object is ours when an earlier attempt of the same job wrote it (its metadata
    * names the job), or, for plain objects, when the bytes are the same.
    */
-  private async linkNoReplace(tmp: string, target: string, req: PutRequest): Promise<void> {
+  private async linkNoReplace(tmp: string, target: string, req: PutRequest): Promise<PutOutcome> {
     try {
       await link(tmp, target);
+      return 'written';
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
         const job = req.metadata[METADATA.job];
-        if (job && (await this.readMeta(req.key))?.[METADATA.job] === job) return;
-        if ((await sha256File(target)) === (await sha256File(tmp))) return;
+        if (job && (await this.readMeta(req.key))?.[METADATA.job] === job) return 'already-ours';
+        if ((await sha256File(target)) === (await sha256File(tmp))) return 'already-ours';
         throw new StoreError('conflict', `${target} already exists with other content than ${req.source}; not overwritten`, false);
       }
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
@@ -88,6 +91,7 @@ export class FolderStore implements ObjectStore {
       const exists = await stat(target).then(() => true, () => false);
       if (exists) return this.linkNoReplace(tmp, target, req);
       await rename(tmp, target);
+      return 'written';
     }
   }
 

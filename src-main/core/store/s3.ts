@@ -1,16 +1,17 @@
-// The S3 (or S3-compatible) store. Uploads go through lib-storage, which buffers at most
-// partSize × partsInFlight per upload.
+// The S3 (or S3-compatible) store: exactly-once writes (s3-put.ts), listing, reading, probing,
+// and aborting multipart uploads nobody owns any more.
 import {
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig, type StorageClass,
+  AbortMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
+  S3Client, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { fromEnv, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Readable } from 'node:stream';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { S3StoreConfig } from '../config/schema.js';
 import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
-import { StoreError, type ObjectInfo, type ObjectStore, type PutRequest } from './types.js';
+import { S3Writer } from './s3-put.js';
+import { StoreError, type ObjectInfo, type ObjectStore, type PutOutcome, type PutRequest } from './types.js';
 
 export interface S3Credentials {
   source: 'keychain' | 'env' | 'profile';
@@ -53,35 +54,53 @@ export function createS3Client(cfg: S3StoreConfig, creds: S3Credentials, secrets
 
 export class S3Store implements ObjectStore {
   readonly location: string;
+  private readonly writer: S3Writer;
 
   constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig) {
     this.location = `s3://${cfg.bucket}${cfg.prefix ? `/${cfg.prefix}` : ''}`;
+    this.writer = new S3Writer(client, cfg, (req) => `upload of ${req.source} to s3://${cfg.bucket}/${req.key}`);
   }
 
-  async put(req: PutRequest): Promise<void> {
-    const where = `upload of ${req.source} to s3://${this.cfg.bucket}/${req.key}`;
+  async put(req: PutRequest): Promise<PutOutcome> {
+    return 'buffer' in req.data ? this.writer.putBuffer(req, req.data.buffer) : this.writer.putFile(req, req.data.file, req.data.size);
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<void> {
+    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: key, UploadId: uploadId }));
+  }
+
+  async probe(): Promise<boolean> {
     try {
-      // lib-storage reads the file in parts and sends each from memory: one PutObject for a file
-      // smaller than a part, a multipart upload otherwise. A buffered body lets the SDK put its
-      // checksum in a header; a streamed one would need aws-chunked trailers, which some
-      // S3-compatible stores (Ceph RGW among them) refuse with 411 MissingContentLength.
-      const upload = new Upload({
-        client: this.client,
-        params: {
-          Bucket: this.cfg.bucket, Key: req.key, Body: req.body, ContentType: req.contentType, Metadata: req.metadata,
-          ...(this.cfg.sse ? { ServerSideEncryption: this.cfg.sse.type } : {}),
-          ...(this.cfg.sse?.type === 'aws:kms' && this.cfg.sse.kmsKeyId ? { SSEKMSKeyId: this.cfg.sse.kmsKeyId } : {}),
-          ...(this.cfg.storageClass ? { StorageClass: this.cfg.storageClass as StorageClass } : {}),
-        },
-        ...(this.cfg.tags ? { tags: Object.entries(this.cfg.tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
-        partSize: this.cfg.partSizeBytes,
-        queueSize: this.cfg.partsInFlight,
-        leavePartsOnError: false,
-        ...(req.signal ? { abortController: signalController(req.signal) } : {}),
-      });
-      await upload.done();
+      await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: `${this.cfg.prefix ? `${this.cfg.prefix}/` : ''}.medrelay-probe` }));
+      return true;
     } catch (e) {
-      throw toStoreError(e, where);
+      return toStoreError(e, 'probe').condition !== 'unreachable';
+    }
+  }
+
+  /**
+   * Aborts multipart uploads the queue no longer owns: on a key of an unfinished job (left by a
+   * crash between creating the upload and journaling it), or older than `maxAgeMs` anywhere under
+   * the prefix (other workstations' uploads are left alone until then). Returns how many.
+   */
+  async abortStaleUploads(owned: Map<string, string>, pendingKeys: Set<string>, maxAgeMs: number, now = Date.now()): Promise<number> {
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(new ListMultipartUploadsCommand({
+        Bucket: this.cfg.bucket, Prefix: this.cfg.prefix ? `${this.cfg.prefix}/` : undefined, KeyMarker: keyMarker, UploadIdMarker: idMarker,
+      })).catch((e: unknown) => { throw toStoreError(e, `listing multipart uploads in s3://${this.cfg.bucket}`); });
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || owned.has(u.UploadId)) continue;
+        const old = u.Initiated ? now - u.Initiated.getTime() > maxAgeMs : false;
+        if (!pendingKeys.has(u.Key) && !old) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.cfg.bucket, Key: u.Key, UploadId: u.UploadId })).catch(() => {});
+        aborted++;
+      }
+      if (!page.IsTruncated) return aborted;
+      keyMarker = page.NextKeyMarker;
+      idMarker = page.NextUploadIdMarker;
     }
   }
 
@@ -128,11 +147,4 @@ export class S3Store implements ObjectStore {
   close(): void {
     this.client.destroy();
   }
-}
-
-function signalController(signal: AbortSignal): AbortController {
-  const c = new AbortController();
-  if (signal.aborted) c.abort();
-  else signal.addEventListener('abort', () => c.abort(), { once: true });
-  return c;
 }

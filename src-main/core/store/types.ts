@@ -1,18 +1,42 @@
 // What the queue and the browser need from a place that keeps records: S3 or a folder.
 import type { Readable } from 'node:stream';
 
+/** What to store: bytes in memory (small records) or a file (a spooled ciphertext, a large file). */
+export type PutData = { buffer: Buffer } | { file: string; size: number };
+
+export interface PartRecord {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/** The queue's persisted record of a multipart upload, so that a restart sends only missing parts. */
+export interface UploadJournal {
+  readonly uploadId: string | null;
+  readonly partSize: number | null;
+  readonly parts: readonly PartRecord[];
+  begin(uploadId: string, partSize: number): void;
+  partDone(part: PartRecord): void;
+  /** Parts found in the store from an earlier run and not sent again. */
+  resumed(count: number): void;
+  end(): void;
+}
+
 export interface PutRequest {
   key: string;
-  /** The bytes to store (ciphertext, or the file itself in sse-only mode). Read once. */
-  body: Readable;
+  data: PutData;
   /** The source file, for messages. */
   source: string;
   contentType: string;
-  /** Cleartext object metadata: no PHI (DESIGN.md rule 7). */
+  /** Cleartext object metadata: no PHI (DESIGN.md rule 7). Must name the job (METADATA.job). */
   metadata: Record<string, string>;
+  journal?: UploadJournal;
   onProgress?: (sentBytes: number) => void;
   signal?: AbortSignal;
 }
+
+/** `already-ours`: the object was there, written by this same job before (a retry or a crash). */
+export type PutOutcome = 'written' | 'already-ours';
 
 export interface ObjectInfo {
   key: string;
@@ -24,14 +48,36 @@ export interface ObjectInfo {
 export interface ObjectStore {
   /** Where records go, for messages: `s3://bucket/prefix` or a folder path. */
   readonly location: string;
-  /** Writes a file as one object. Never leaves a partial object visible under `key`. */
-  put(req: PutRequest): Promise<void>;
+  /**
+   * Writes one object, never over another one: an existing object written by the same job is
+   * `already-ours`, anything else is a `conflict`. Never leaves a partial object visible.
+   */
+  put(req: PutRequest): Promise<PutOutcome>;
+  /** Is the store reachable? Any answer (even 403 or 404) means yes. */
+  probe(): Promise<boolean>;
+  /** Gives up a multipart upload (S3 only). */
+  abortUpload?(key: string, uploadId: string): Promise<void>;
+  /** Aborts multipart uploads no job owns (S3 only); returns how many. */
+  abortStaleUploads?(owned: Map<string, string>, pendingKeys: Set<string>, maxAgeMs: number, now: number): Promise<number>;
   head(key: string): Promise<ObjectInfo | null>;
   /** Every object under a prefix, across pages. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** An object's stored bytes, as a stream. */
   get(key: string): Promise<{ body: Readable; info: ObjectInfo }>;
+  /**
+   * The sub-prefixes and keys directly under `prefix` (S3 delimiter semantics), across pages: lets
+   * the calendar find years, months and days without listing every object (store/*-listing.ts).
+   */
+  listPrefixes?(prefix: string, delimiter: string): Promise<PrefixListing>;
+  /** A presigned GET URL that expires (S3 only; at most 7 days, the SigV4 limit). */
+  presignGet?(key: string, expiresInSeconds: number): Promise<string>;
   close(): void;
+}
+
+/** One level of a listing: `prefixes` end with the delimiter; `objects` carry no metadata. */
+export interface PrefixListing {
+  prefixes: string[];
+  objects: ObjectInfo[];
 }
 
 /** An error from a store with the code a person can act on. */
@@ -43,6 +89,8 @@ export class StoreError extends Error {
     readonly retryable: boolean,
     /** A server's Retry-After, when it gave one. */
     readonly retryAfterMs?: number,
+    /** `unreachable`: no answer at all (connection refused, DNS, timeout); `throttled`: 503/SlowDown. */
+    readonly condition?: 'unreachable' | 'throttled',
   ) {
     super(message);
   }

@@ -4,6 +4,7 @@ import { JOB_STATES, type InFlightUpload, type JobState, type ProblemReport, typ
 const STATE_LABEL: Record<JobState, string> = {
   queued: 'Waiting',
   uploading: 'Uploading',
+  committed: 'Checking in the store',
   'retry-wait': 'Waiting to retry',
   done: 'Uploaded',
   'needs-attention': 'Needs attention',

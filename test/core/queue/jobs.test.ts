@@ -35,6 +35,7 @@ describe('JobRepository', () => {
     const r = repo();
     const first = r.enqueue(job()).job;
     r.claimDue(1);
+    r.setState(first.id, 'committed');
     r.setState(first.id, 'done', { uploadedAt: 2000 });
     const c = r.enqueue(job({ sourcePath: '/in/other/ECG_Report_20240315_101500.pdf', sha256: 'cc' }));
     expect(c.outcome).toBe('conflict');
@@ -63,6 +64,34 @@ describe('JobRepository', () => {
     r.claimDue(1);
     expect(r.requeueInterrupted()).toBe(1);
     expect(r.counts()).toMatchObject({ queued: 1, uploading: 0 });
+  });
+
+  it('refuses a state change the state machine does not list, in the same transaction', () => {
+    const r = repo();
+    const j = r.enqueue(job()).job;
+    expect(() => r.setState(j.id, 'done')).toThrow(/cannot go from queued to done/);
+    r.claimDue(1);
+    expect(() => r.setState(j.id, 'done')).toThrow(/cannot go from uploading to done/);
+    r.setState(j.id, 'committed');
+    r.setState(j.id, 'done', { uploadedAt: 5 });
+    expect(() => r.setState(j.id, 'queued')).toThrow(/cannot go from done to queued/);
+    expect(r.get(j.id)).toMatchObject({ state: 'done', uploadedAt: 5 });
+  });
+
+  it('keeps a multipart upload and its parts until the job ends it; a crash keeps them for the resume', () => {
+    const r = repo();
+    const j = r.enqueue(job()).job;
+    r.claimDue(1);
+    r.setStoredSize(j.id, 30);
+    r.beginUpload(j.id, 'up-1', 16, 30);
+    r.partDone(j.id, { partNumber: 1, etag: '"a"', size: 16 });
+    expect(r.requeueInterrupted()).toBe(1);
+    expect(r.get(j.id)).toMatchObject({ state: 'queued', uploadId: 'up-1', partSize: 16, storedSize: 30 });
+    expect(r.parts(j.id)).toEqual([{ partNumber: 1, etag: '"a"', size: 16 }]);
+    expect(r.ownedUploads()).toEqual(new Map([['up-1', job().objectKey]]));
+    r.endUpload(j.id);
+    expect(r.parts(j.id)).toEqual([]);
+    expect(r.get(j.id)!.uploadId).toBeNull();
   });
 
   it('knows a file version already taken, so it is not hashed again', () => {

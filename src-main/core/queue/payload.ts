@@ -1,0 +1,118 @@
+// What a job sends: the file, hashed as it is read (so a file written during the upload is caught),
+// with the name header for {opaque} keys, encrypted. Small records are encrypted into memory; large
+// ones into a spool file of ciphertext, kept until the object is verified, so that a resumed
+// multipart upload sends exactly the bytes its earlier parts came from. Plaintext never goes to disk.
+import type { KeyringNode } from '@aws-crypto/client-node';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { encrypting, encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
+import type { PutData } from '../store/types.js';
+import type { Job } from './jobs.js';
+
+/** Client-side encryption of every upload; null in sse-only mode. */
+export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
+
+export interface PayloadOptions {
+  encryption: RunnerEncryption;
+  workstationId: string;
+  spoolDir: string;
+  /** Records smaller than this are encrypted into memory and sent in one request. */
+  inMemoryLimit: number;
+}
+
+export interface Payload {
+  data: PutData;
+  format: ObjectFormat;
+  /** Bytes the store will hold. */
+  storedSize: number;
+  /** The spool file was made anew: an upload begun from an earlier spool cannot be resumed. */
+  freshSpool: boolean;
+  discard(): Promise<void>;
+}
+
+/** True when the object key does not carry the file's name (an {opaque} template). */
+export function isNamed(job: Job): boolean {
+  return job.kind !== 'dicom' && !job.objectKey.endsWith(`/${basename(job.sourcePath)}`);
+}
+
+/** Emits `head` before the first chunk (and, for an empty file, before the end). */
+function prepend(head: Buffer): Transform {
+  let sent = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (!sent) { sent = true; this.push(head); }
+      done(null, chunk);
+    },
+    flush(done) {
+      if (!sent) this.push(head);
+      done();
+    },
+  });
+}
+
+class Collector extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+}
+
+/** Returns 'changed' when the file's bytes are not those the job was queued with. */
+export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Payload | 'changed'> {
+  const enc = opts.encryption;
+  const format: ObjectFormat = enc ? (isNamed(job) ? 'esdk2-named' : 'esdk2') : 'plain';
+  const spool = join(opts.spoolDir, `${job.id}.${format}`);
+  const discard = () => rm(spool, { force: true });
+  const small = job.size < opts.inMemoryLimit;
+  if (!enc && !small) {
+    // sse-only: the file itself; the runner checks it did not change around the upload.
+    return { data: { file: job.sourcePath, size: job.size }, format, storedSize: job.size, freshSpool: false, discard: async () => {} };
+  }
+  if (!small && job.uploadId && job.storedSize !== null) {
+    const s = await stat(spool).catch(() => null);
+    if (s?.size === job.storedSize) return { data: { file: spool, size: s.size }, format, storedSize: s.size, freshSpool: false, discard };
+  }
+  const hash = createHash('sha256');
+  let read = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      hash.update(chunk);
+      read += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const stages: NodeJS.ReadWriteStream[] = [meter];
+  if (enc) {
+    const header = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
+    if (header) stages.push(prepend(header));
+    stages.push(encrypting(enc.keyring, encryptionContext(job.kind, opts.workstationId), job.size + (header?.length ?? 0)));
+  }
+  const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
+  if (small) {
+    const sink = new Collector();
+    await pipeline([source, ...stages, sink]);
+    if (read !== job.size || hash.digest('hex') !== job.sha256) return 'changed';
+    const buffer = Buffer.concat(sink.chunks);
+    return { data: { buffer }, format, storedSize: buffer.length, freshSpool: false, discard: async () => {} };
+  }
+  await mkdir(opts.spoolDir, { recursive: true });
+  const tmp = `${spool}.tmp`;
+  try {
+    await pipeline([source, ...stages, createWriteStream(tmp)]);
+    if (read !== job.size || hash.digest('hex') !== job.sha256) {
+      await rm(tmp, { force: true });
+      return 'changed';
+    }
+    await rename(tmp, spool);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const size = (await stat(spool)).size;
+  return { data: { file: spool, size }, format, storedSize: size, freshSpool: true, discard };
+}
