@@ -40,14 +40,22 @@ export function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+let pipedLines: Promise<string[]> | null = null;
+
+/** Standard input read once, as lines: `printf 'id\nsecret\n' | medrelay login` answers both questions. */
+function nextPipedLine(): Promise<string> {
+  pipedLines ??= (async () => {
+    let data = '';
+    for await (const chunk of process.stdin) data += (chunk as Buffer).toString('utf8');
+    return data.split(/\r?\n/);
+  })();
+  return pipedLines.then((lines) => (lines.shift() ?? '').trim());
+}
+
 /** Reads a secret: from standard input when it is not a terminal, else from a prompt without echo. */
 export async function readSecret(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) {
-    let data = '';
-    for await (const chunk of stdin) data += (chunk as Buffer).toString('utf8');
-    return data.split(/\r?\n/)[0]!.trim();
-  }
+  if (!stdin.isTTY) return nextPipedLine();
   process.stderr.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();

@@ -78,7 +78,8 @@ describe('Agent.runOnce with a folder store', () => {
   it('hides file names behind opaque ids when the template says so, and gives the name back on read', async () => {
     const { dir, config, key } = setup('agent-opaque', { layout: { ecgSignup: 'ecg-reports/{yyyy}/{mm}/{dd}/{opaque}' } });
     const signup = join(dir, 'inbox/ecg/user_signup_jane_doe_20240315_101500.json');
-    writeFileSync(signup, JSON.stringify({ createdAt: '2024-03-15T10:15:00', name: 'Jane Doe' }));
+    // Over several 1 MiB frames: the name header shifts every read off the frame boundaries.
+    writeFileSync(signup, JSON.stringify({ createdAt: '2024-03-15T10:15:00', name: 'Jane Doe', note: 'x'.repeat(2_500_000) }));
     const agent = new Agent(config, { secrets: null });
     expect((await agent.runOnce()).delivered).toBe(1);
     const [record] = await agent.listDay('2024-03-15');

@@ -2,7 +2,7 @@
 // the offline recovery path (decrypt a downloaded object with a key file, no configuration).
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { createReadStream, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { writeDecrypted } from '../store/record-reader.js';
 import { decrypting, NAMED_MAGIC } from './envelope.js';
@@ -85,7 +85,7 @@ export async function rotateAesKey(configPath: string, secrets: SecretStore | nu
   const oldKeyId = ring.keyId;
   let created;
   if (ring.keyFile) {
-    const base = join(dirname(configPath), dirname(ring.keyFile));
+    const base = resolve(dirname(configPath), dirname(ring.keyFile));
     const keyId = newKeyId();
     created = await initAesKey({ secrets, keyId, file: join(base, `${keyId}.key.json`) });
     raw.encryption!.decryptKeyFiles = [...(raw.encryption!.decryptKeyFiles ?? []), ring.keyFile];

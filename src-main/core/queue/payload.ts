@@ -90,7 +90,7 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
   if (enc) {
     const header = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
     if (header) stages.push(prepend(header));
-    stages.push(encrypting(enc.keyring, encryptionContext(job.kind, opts.workstationId), job.size + (header?.length ?? 0)));
+    stages.push(encrypting(enc.keyring, encryptionContext(job.kind, opts.workstationId)));
   }
   const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
   if (small) {

@@ -17,7 +17,7 @@ const plain = Buffer.alloc(3 * 1024 * 1024 + 17);
 for (let i = 0; i < plain.length; i++) plain[i] = (i * 7) & 0xff;
 
 async function encryptFile(keyring: Parameters<typeof encrypting>[0], out: string): Promise<Buffer> {
-  await pipeline(Readable.from([plain]), encrypting(keyring, encryptionContext('dicom', 'ws-1'), plain.length), createWriteStream(out));
+  await pipeline(Readable.from([plain]), encrypting(keyring, encryptionContext('dicom', 'ws-1')), createWriteStream(out));
   return readFileSync(out);
 }
 
