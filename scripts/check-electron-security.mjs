@@ -134,7 +134,7 @@ function stage(mainDir) {
 function runElectronegativity(input, csv, version) {
   const bin = require.resolve('@doyensec/electronegativity/dist/index.js');
   const args = [
-    '--require', join(root, 'scripts/lib/no-network.cjs'), bin,
+    '--require', join(root, 'scripts/lib/no-network.cjs'), '--require', join(root, 'scripts/lib/serial-writes.cjs'), bin,
     '-i', input, '-o', csv, '-r', '-e', version, '-x', SKIPPED_CHECKS.join(','),
   ];
   return new Promise((done) => {
@@ -173,9 +173,9 @@ function parseCsvLine(line) {
 const HEADER = 'issue, severity, confidence, filename, location, sample, description, url';
 
 /**
- * The report's findings. Electronegativity writes the header and the rows with two unsynchronised
- * writes, so a report that is not exactly "header, then well-formed rows" is an error (exit 2),
- * never read as "no findings".
+ * The report's findings. Electronegativity writes the header and the rows with two unchained
+ * writes (serial-writes.cjs puts them in order); should a report still not be exactly "header,
+ * then well-formed rows", that is an error (exit 2), never read as "no findings".
  */
 export function readReport(csvText) {
   const lines = csvText.split(/\r?\n/).filter((l) => l.length > 0);
