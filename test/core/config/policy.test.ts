@@ -14,6 +14,7 @@ const USER = {
   dataDir: 'data',
   workstationId: 'ecg-cart-3',
   store: { type: 's3', bucket: 'user-bucket', region: 'eu-west-1', prefix: 'site-a' },
+  encryption: { keyrings: [{ type: 'aes', keyId: 'site-1', keyFile: 'keys/site-1.key.json' }] },
   credentials: { source: 'env' },
   watch: [{ path: 'inbox/ecg', kind: 'ecg' }, { path: 'inbox/dicom', kind: 'dicom' }],
   queue: { concurrency: 2 },
@@ -165,10 +166,11 @@ describe('loadEffectiveConfig', () => {
   it('with an optional user file and defaults, runs on the policy alone', () => {
     const { dir, userPath, policyPath } = files('policy-only', undefined, {
       store: { type: 'folder', path: '/mnt/nas/records' }, watch: [{ path: '/srv/ecg-out', kind: 'ecg' }],
+      encryption: { keyrings: [{ type: 'aes', keyId: 'site-1', keyFile: '/etc/medrelay/site-1.key.json' }] },
     });
     expect(() => loadEffectiveConfig(userPath, policyPath)).toThrow(/cannot read config file/);
     const { config, locked } = loadEffectiveConfig(userPath, policyPath, { userConfigOptional: true, defaults: { dataDir: join(dir, 'app-data') } });
     expect(config).toMatchObject({ dataDir: join(dir, 'app-data'), store: { type: 'folder', path: '/mnt/nas/records' } });
-    expect(locked).toEqual(['store.path', 'store.type', 'watch']);
+    expect(locked).toEqual(['encryption.keyrings', 'store.path', 'store.type', 'watch']);
   });
 });

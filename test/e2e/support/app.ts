@@ -1,5 +1,5 @@
 // withApp(): the whole app minus Electron, for UI tests. A real Agent (real SQLite, real watched
-// folders, a real folder store or the test RGW bucket) behind the built renderer in Debian's
+// folders, a site key file, a real folder store or the test RGW bucket) behind the built renderer in Debian's
 // Chromium, with window.medrelay bound by bridge.ts exactly as the preload and ipc.ts do it.
 //
 //   await withApp({ store: 's3' }, async (app) => {
@@ -15,6 +15,7 @@ import { loadConfig, parseConfig, type ResolvedConfig } from '../../../src-main/
 import { S3Store } from '../../../src-main/core/store/s3.js';
 import type { S3StoreConfig } from '../../../src-main/core/config/schema.js';
 import { writeS3Config } from '../../support/cli.js';
+import { makeKeyFile } from '../../support/keys.js';
 import { freshBucket, testS3Client } from '../../support/s3.js';
 import { bindApiToPage, type BoundPage } from './bridge.js';
 import { launchChromium } from './chromium.js';
@@ -62,13 +63,14 @@ async function makeAgent(dir: string, opts: AppOptions): Promise<{ agent: Agent;
     const config = loadConfig(writeS3Config(dir, bucket, { ...FAST, ...opts.settings }));
     // The test server's keys go to the client directly, not through process.env (credentials.source env).
     const store = new S3Store(testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', maxAttempts: 2 }), config.store as S3StoreConfig);
-    return { agent: new Agent(config, { store }), config, bucket };
+    return { agent: new Agent(config, { store, secrets: null }), config, bucket };
   }
   for (const w of watch) mkdirSync(join(dir, w.path), { recursive: true });
   const config = parseConfig({
-    dataDir: 'data', workstationId: 'ws-e2e', store: { type: 'folder', path: 'store' }, watch, ...FAST, ...opts.settings,
+    dataDir: 'data', workstationId: 'ws-e2e', store: { type: 'folder', path: 'store' },
+    encryption: { keyrings: [{ type: 'aes', ...makeKeyFile(dir) }] }, watch, ...FAST, ...opts.settings,
   }, dir);
-  return { agent: new Agent(config), config, bucket: null };
+  return { agent: new Agent(config, { secrets: null }), config, bucket: null };
 }
 
 /** Starts agent, renderer server and page; the caller must close() it (withApp does). */
