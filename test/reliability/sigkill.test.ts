@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { exited, runCli, s3Env, spawnAgent, writeS3Config } from '../support/cli.js';
 import { freshBucket } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
-import { checkDelivery, jobHistory, writeWorkload } from '../support/workload.js';
+import { checkDelivery, jobHistory, progressMarker, writeWorkload } from '../support/workload.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,21 +19,19 @@ describe('agent killed with SIGKILL again and again', () => {
       store: { partSizeBytes: 5 * MB, partsInFlight: 2 },
       queue: { concurrency: 3, retryBaseMs: 100, retryMaxMs: 1000, staleUploadAfterMs: 3_600_000 },
     });
-    const w = writeWorkload(dir, { small: 120, large: 3, largeBytes: 60 * MB, day: '2024-07-01', seed: 11 });
+    const w = writeWorkload(dir, { small: 150, large: 5, largeBytes: 60 * MB, day: '2024-07-01', seed: 11 });
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const dataDir = join(dir, 'data');
     let kills = 0;
     const progress: string[] = [];
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < 16; round++) {
+      const before = progressMarker(dataDir);
       const agent = spawnAgent(config, s3Env());
-      // Kill once work is under way (jobs exist and parts or objects are moving), at a random moment.
+      // Kill once this run has got something into the store (an object or a part), at a random moment after.
       const started = Date.now();
-      while (Date.now() - started < 15_000) {
-        await sleep(100);
-        try { if (jobHistory(dataDir).some((j) => j.state === 'uploading' || j.state === 'done')) break; } catch { /* no database yet */ }
-      }
-      await sleep(150 + Math.floor(random() * 900));
+      while (Date.now() - started < 20_000 && progressMarker(dataDir) === before) await sleep(50);
+      await sleep(Math.floor(random() * 500));
       agent.kill('SIGKILL');
       await exited(agent);
       kills++;

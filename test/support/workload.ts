@@ -75,6 +75,25 @@ export async function checkDelivery(dir: string, config: string, bucket: string,
   return { missing, extra, corrupt, openUploads };
 }
 
+/** Delivered jobs plus journaled parts: grows whenever the agent gets work into the store. */
+export function progressMarker(dataDir: string): number {
+  let db;
+  try {
+    db = new Database(join(dataDir, 'medrelay.db'), { readonly: true, fileMustExist: true });
+  } catch {
+    return 0;
+  }
+  try {
+    const done = (db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'done'`).get() as { n: number }).n;
+    const parts = (db.prepare('SELECT COUNT(*) AS n FROM parts').get() as { n: number }).n;
+    return done + parts;
+  } catch {
+    return 0; // schema not there yet
+  } finally {
+    db.close();
+  }
+}
+
 /** The agent's job table, read-only, for the job history (attempts, resumed parts). */
 export function jobHistory(dataDir: string): { state: string; attempts: number; resumedParts: number; size: number; key: string }[] {
   const db = new Database(join(dataDir, 'medrelay.db'), { readonly: true, fileMustExist: true });
