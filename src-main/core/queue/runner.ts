@@ -57,6 +57,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.now = opts.now ?? Date.now;
     this.bucket = opts.maxBytesPerSecond ? new TokenBucket(opts.maxBytesPerSecond) : null;
     this.connectivity = new Connectivity(() => this.store.probe(), { baseMs: opts.baseMs, maxMs: Math.min(opts.maxMs, 60_000) }, opts.random);
+    this.connectivity.on('probe', (ok) => { if (!ok) opts.log?.(`probe ${this.connectivity.probes}: still unreachable`); });
     this.connectivity.on('change', (online) => {
       opts.log?.(online ? `store ${store.location} reachable again; resuming uploads` : `store ${store.location} unreachable; probing with backoff`);
       if (online) {
