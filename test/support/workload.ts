@@ -1,5 +1,6 @@
 // Mixed workloads for the delivery tests: many small ECG reports and a few large DICOM files,
 // with the key and SHA-256 each must arrive under, and a check that everything did, exactly once.
+import type { S3Client } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
@@ -57,8 +58,7 @@ export interface DeliveryCheck {
 }
 
 /** Every expected key once, nothing else, each byte-identical after `medrelay get`, no open upload. */
-export async function checkDelivery(dir: string, config: string, bucket: string, w: Workload, env: NodeJS.ProcessEnv): Promise<DeliveryCheck> {
-  const client = testS3Client();
+export async function checkDelivery(dir: string, config: string, bucket: string, w: Workload, env: NodeJS.ProcessEnv, client: S3Client = testS3Client()): Promise<DeliveryCheck> {
   const keys = await listAllKeys(client, bucket);
   const missing = [...w.expected.keys()].filter((k) => !keys.includes(k));
   const extra = keys.filter((k) => !w.expected.has(k));
