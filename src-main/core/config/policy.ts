@@ -104,6 +104,7 @@ function within(a: string, b: string): boolean {
 const PATH_SETTINGS = [
   /^dataDir$/, /^store\.path$/, /^watch\[\d+\]\.path$/,
   /^encryption\.keyrings\[\d+\]\.(keyFile|publicKeyFile)$/, /^encryption\.decryptKeyFiles\[\d+\]$/,
+  /^retention\.archiveDir$/,
 ];
 
 function relativePaths(value: unknown, path: string): PolicyProblem[] {

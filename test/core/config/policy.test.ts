@@ -149,6 +149,11 @@ describe('loadEffectiveConfig', () => {
     const relative = files('policy-relative', USER, { watch: [{ path: 'ecg-out', kind: 'ecg' }], dataDir: '/var/lib/medrelay' });
     const relErr = policyError(() => loadEffectiveConfig(relative.userPath, relative.policyPath));
     expect(relErr.problems).toEqual([{ setting: 'watch[0].path', value: 'ecg-out', expected: expect.stringMatching(/absolute path/) }]);
+    const keys = files('policy-relative-keys', USER, {
+      encryption: { keyrings: [{ type: 'rsa', publicKeyFile: 'reader.pub.pem' }] }, retention: { action: 'archive', archiveDir: 'done' },
+    });
+    expect(policyError(() => loadEffectiveConfig(keys.userPath, keys.policyPath)).problems.map((p) => p.setting))
+      .toEqual(['encryption.keyrings[0].publicKeyFile', 'retention.archiveDir']);
   });
 
   it('refuses a policy file that is not JSON, not an object, or not readable, naming the file', () => {
