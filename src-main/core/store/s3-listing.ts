@@ -1,0 +1,59 @@
+// Browsing an S3 store without reading every object: one-level (delimiter) listings for the
+// calendar, and presigned GET links. Functions of the client, so the S3 store can forward to them;
+// BrowsableS3Store adds them to the store until it does (see createStore in core/agent.ts).
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3StoreConfig } from '../config/schema.js';
+import { toStoreError } from './errors.js';
+import { S3Store } from './s3.js';
+import { StoreError, type PrefixListing } from './types.js';
+
+/** SigV4 presigned URLs live at most 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** The sub-prefixes and keys directly under `prefix`, across every page (no cut-off at 1,000). */
+export async function listS3Prefixes(client: S3Client, bucket: string, prefix: string, delimiter = '/'): Promise<PrefixListing> {
+  const out: PrefixListing = { prefixes: [], objects: [] };
+  let token: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }));
+    } catch (e) {
+      throw toStoreError(e, `listing s3://${bucket}/${prefix}`);
+    }
+    for (const p of page.CommonPrefixes ?? []) if (p.Prefix) out.prefixes.push(p.Prefix);
+    for (const o of page.Contents ?? []) {
+      if (o.Key) out.objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** A presigned GET URL for one object; signing is local, the object is not checked here. */
+export async function presignS3Get(client: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+  if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
+    throw new StoreError('bad-input', `a link to s3://${bucket}/${key} must expire within 1 second to 7 days, not ${expiresInSeconds} s`, false);
+  }
+  try {
+    return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+  } catch (e) {
+    throw toStoreError(e, `signing a link to s3://${bucket}/${key}`);
+  }
+}
+
+/** The S3 store with delimiter listings and presigned links. */
+export class BrowsableS3Store extends S3Store {
+  constructor(private readonly s3: S3Client, private readonly s3cfg: S3StoreConfig) {
+    super(s3, s3cfg);
+  }
+
+  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing> {
+    return listS3Prefixes(this.s3, this.s3cfg.bucket, prefix, delimiter);
+  }
+
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return presignS3Get(this.s3, this.s3cfg.bucket, key, expiresInSeconds);
+  }
+}
