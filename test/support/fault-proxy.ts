@@ -35,10 +35,14 @@ export async function startFaultProxy(target: string, opts: { seed: number; faul
   const counts: Record<Fault, number> = { pass: 0, drop: 0, delay: 0, slowdown: 0, 'reset-mid-body': 0 };
   const state = { requests: 0 };
 
+  let bodies = 0;
   const choose = (req: IncomingMessage): Fault => {
-    if (random() >= rate) return 'pass';
+    if (rate === 0) return 'pass';
+    // Parts are few and large: every fourth one is cut off mid-body, whatever the rate.
     const hasBody = Number(req.headers['content-length'] ?? 0) > 64 * 1024;
-    const options: Fault[] = hasBody ? ['drop', 'delay', 'slowdown', 'reset-mid-body'] : ['drop', 'delay', 'slowdown'];
+    if (hasBody && bodies++ % 4 === 1) return 'reset-mid-body';
+    if (random() >= rate) return 'pass';
+    const options: Fault[] = ['drop', 'delay', 'slowdown'];
     return options[Math.floor(random() * options.length)]!;
   };
 
