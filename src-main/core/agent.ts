@@ -17,8 +17,10 @@ import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js
 import { RecordReader } from './store/record-reader.js';
 import { Retention } from './queue/retention.js';
 import { namingSalt } from './records/opaque-name.js';
-import { FolderStore } from './store/folder.js';
-import { createS3Client, S3Store } from './store/s3.js';
+import { createS3Client } from './store/s3.js';
+import { BrowsableFolderStore } from './store/folder-listing.js';
+import { BrowsableS3Store } from './store/s3-listing.js';
+import { Browsing } from './catalog/browsing.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
 import { Intake, type IntakeOutcome } from './watch/intake.js';
 import { listFiles } from './watch/scan.js';
@@ -49,9 +51,10 @@ export interface OnceSummary {
 }
 
 export function createStore(config: ResolvedConfig, secrets: SecretStore | null): ObjectStore {
+  // The Browsable* stores add one-level listings and links (catalog/calendar.ts, catalog/share.ts).
   return config.store.type === 'folder'
-    ? new FolderStore(config.store.path)
-    : new S3Store(createS3Client(config.store, config.credentials, secrets), config.store);
+    ? new BrowsableFolderStore(config.store.path)
+    : new BrowsableS3Store(createS3Client(config.store, config.credentials, secrets), config.store);
 }
 
 export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]] }> {
@@ -62,6 +65,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   readonly queue: QueueRunner;
   readonly records: RecordReader;
   readonly retention: Retention;
+  /** Day index, catalog, preview and share links (core/catalog/). */
+  readonly browsing: Browsing;
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly intake: Intake;
   private watcher: FolderWatcher | null = null;
@@ -87,6 +92,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     });
     this.retention = new Retention(this.jobs, config.retention, config.watch.map((w) => w.path), this.log, this.now);
     this.records = new RecordReader(this.store, config.encryption, this.secrets);
+    this.browsing = new Browsing(this.db, this.store, this.records, config, this.secrets, { now: this.now, log: (m) => this.log.warn(m) });
     this.queue.on('job', (e) => {
       this.emit('job', e);
       // Progress ticks are many; the status summary changes only with a job's state.
@@ -113,6 +119,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     const encryption = await this.encryption();
     await this.abortStaleUploads();
     this.queue.start(encryption);
+    this.browsing.index.start(encryption);
     this.retentionTimer = setInterval(() => void this.retention.run(), 60 * 60 * 1000);
     this.retentionTimer.unref();
     void this.retention.run();
@@ -163,6 +170,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     await this.watcher?.stop();
     this.watcher = null;
     await this.queue.stop();
+    await this.browsing.index.stop();
   }
 
   close(): void {
@@ -185,8 +193,10 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     await this.abortStaleUploads();
     await this.scanStable(summary);
     this.queue.start(encryption);
+    this.browsing.index.start(encryption);
     await this.drain(maxAttempts);
     await this.queue.stop();
+    await this.browsing.index.stop();
     summary.retained = await this.retention.run();
     summary.delivered = this.jobs.counts().done - doneBefore;
     const describe = (j: { sourcePath: string; objectKey: string; lastError: string | null }) => ({ file: j.sourcePath, key: j.objectKey, reason: j.lastError ?? '' });
@@ -277,6 +287,12 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     listDay: async ({ date }) => wrap(() => this.listDay(date)),
     pauseUploads: async () => { this.queue.pause(); return ok(this.status()); },
     resumeUploads: async () => { this.queue.resume(); return ok(this.status()); },
+    listCalendar: (a) => this.browsing.api.listCalendar(a),
+    openDay: (a) => this.browsing.api.openDay(a),
+    searchRecords: (a) => this.browsing.api.searchRecords(a),
+    previewRecord: (a) => this.browsing.api.previewRecord(a),
+    saveRecord: (a) => this.browsing.api.saveRecord(a),
+    shareRecord: (a) => this.browsing.api.shareRecord(a),
   };
 }
 

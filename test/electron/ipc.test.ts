@@ -24,6 +24,12 @@ function fakeApi(overrides: Partial<AppApi> = {}): AppApi {
     listDay: vi.fn(async () => ok([])),
     pauseUploads: vi.fn(async () => ok({ ...snapshot, paused: true })),
     resumeUploads: vi.fn(async () => ok(snapshot)),
+    listCalendar: vi.fn(async () => ok({ under: null, values: [], offline: null })),
+    openDay: vi.fn(async ({ date }) => ok({ date, records: [], offset: 0, total: 0, files: 0, refreshedAt: null, source: 'store' as const, offline: null, unreadableIndex: 0 })),
+    searchRecords: vi.fn(async () => ok({ records: [], truncated: false, daysMissing: [] })),
+    previewRecord: vi.fn(async ({ key }) => ok({ key, fileName: 'a.pdf', contentType: 'application/pdf', size: 0, base64: '' })),
+    saveRecord: vi.fn(async ({ path }) => ok({ path, originalName: null })),
+    shareRecord: vi.fn(async ({ key }) => ok({ url: 'https://s3.example/x', expiresAt: '2024-01-01T00:00:00.000Z', mode: 'direct' as const, password: null, sharedKey: key })),
     ...overrides,
   };
 }
