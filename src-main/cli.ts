@@ -9,7 +9,8 @@ import { SchemaError } from './core/db/migrate.js';
 import { SecretStoreError } from './core/secrets/secret-store.js';
 import { StoreError } from './core/store/types.js';
 import { parse, out, UsageError, type Flags } from './cli/common.js';
-import { runAgent, runDemo, runGet, runList, runRetry, runStatus } from './cli/records.js';
+import { runAgent, runDemo, runGet, runRetry, runStatus } from './cli/records.js';
+import { BROWSE_COMMANDS, browseCommands, parseBrowse } from './cli/browse.js';
 import { runDecrypt, runKeys, runLogin } from './cli/keys.js';
 
 const USAGE = `Usage: medrelay <command> [options]
@@ -17,7 +18,14 @@ const USAGE = `Usage: medrelay <command> [options]
 Commands:
   agent --config FILE [--once]        watch the folders and upload (--once: one pass, then exit)
   status --config FILE [--json]       job counts, waiting and failing records
-  list --config FILE --date YYYY-MM-DD [--json]   records stored for a day
+  list --config FILE --date YYYY-MM-DD [--json]   records stored for a day, grouped (--grouped: one
+                                      JSON object per record); --from D --to D for a range;
+                                      filters --patient ID-OR-NAME, --kind KIND, --modality M;
+                                      --offline: from the local catalog without the store
+  days --config FILE [--year YYYY | --month YYYY-MM] [--json]   years, months or days with records
+  share --config FILE --key KEY --expires 3d      a link that expires (at most 7d; encrypted
+                                      records: a copy under a one-time password)
+  open-share --url URL --out PATH     download a shared record (password from standard input or a prompt)
   get --config FILE --key KEY --out PATH          write a stored record's original bytes
   retry --config FILE                 try again the records parked for a person
   demo [--dir DIR]                    deliver sample records to a local folder store (no cloud)
@@ -37,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   let positionals: string[];
   let flags: Flags;
   try {
-    ({ positionals, flags } = parse(argv));
+    ({ positionals, flags } = BROWSE_COMMANDS.has(argv[0] ?? '') ? parseBrowse(argv) : parse(argv));
   } catch (e) {
     process.stderr.write(`medrelay: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -48,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === '' && !flags.help ? 2 : 0;
   }
   const commands: Record<string, (f: Flags, args: string[]) => Promise<number>> = {
-    agent: runAgent, status: runStatus, list: runList, get: runGet, retry: runRetry, demo: runDemo,
+    agent: runAgent, status: runStatus, ...browseCommands, get: runGet, retry: runRetry, demo: runDemo,
     keys: runKeys, login: runLogin, decrypt: runDecrypt,
   };
   const takesArgs = command === 'keys' || command === 'decrypt';

@@ -1,4 +1,4 @@
-// The commands that run and inspect the upload agent: agent, status, list, get, retry, demo.
+// The commands that run and inspect the upload agent: agent, status, get, retry, demo (list: browse.ts).
 import { resolve } from 'node:path';
 import { Agent, type OnceSummary } from '../core/agent.js';
 import { defaultDemoDir, prepareDemo } from '../core/demo/profile.js';
@@ -66,19 +66,6 @@ export async function runStatus(flags: Flags): Promise<number> {
       for (const e of s.recentErrors) out(`  [${e.code}] ${e.file}: ${e.reason}`);
     }
     return s.counts.failed || s.counts['needs-attention'] ? 1 : 0;
-  } finally {
-    agent.close();
-  }
-}
-
-export async function runList(flags: Flags): Promise<number> {
-  if (!flags.date || !/^\d{4}-\d{2}-\d{2}$/.test(flags.date)) throw new UsageError('--date YYYY-MM-DD is required');
-  const agent = new Agent(needConfig(flags));
-  try {
-    const records = await agent.listDay(flags.date);
-    if (flags.json) out(JSON.stringify(records, null, 2));
-    else for (const r of records) out(`${r.uploadedAt}  ${r.kind.padEnd(11)} ${String(r.size).padStart(10)}  ${r.key}`);
-    return 0;
   } finally {
     agent.close();
   }
