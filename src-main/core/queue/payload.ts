@@ -5,7 +5,7 @@
 import type { KeyringNode } from '@aws-crypto/client-node';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,12 @@ class Collector extends Writable {
     this.chunks.push(chunk);
     done();
   }
+}
+
+/** Removes whatever was spooled for a job. */
+export async function discardSpool(spoolDir: string, jobId: number): Promise<void> {
+  const names = await readdir(spoolDir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(`${jobId}.`)).map((n) => rm(join(spoolDir, n), { force: true })));
 }
 
 /** Returns 'changed' when the file's bytes are not those the job was queued with. */

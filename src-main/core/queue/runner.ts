@@ -11,7 +11,7 @@ import { METADATA, StoreError, type ObjectStore, type UploadJournal } from '../s
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
-import { preparePayload, type RunnerEncryption } from './payload.js';
+import { discardSpool, preparePayload, type RunnerEncryption } from './payload.js';
 import { TokenBucket } from './throttle.js';
 
 export type { RunnerEncryption } from './payload.js';
@@ -234,6 +234,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     if (!err.retryable || (err.code === 'internal' && job.attempts >= maxUnknown)) {
       const state = err.code === 'bad-input' ? 'failed' : 'needs-attention';
       this.jobs.setState(job.id, state, error);
+      // Parked: its ciphertext is made again if a person brings it back.
+      void discardSpool(this.opts.spoolDir, job.id);
       this.publish(job, state, { error });
       return;
     }
