@@ -1,6 +1,6 @@
 // Browsing the store by date: reads a day (listings of every template's day prefix plus the day's
-// encrypted index objects, decrypted here), keeps it in the catalog, and answers day pages,
-// calendar and search from there. A day opened once re-opens from SQLite, offline too; a refresh
+// encrypted index objects, decrypted here; a pack stands in for the small objects it covers),
+// keeps it in the catalog, and answers day pages, calendar and search from there. A day opened once re-opens from SQLite, offline too; a refresh
 // reads only index objects it has not seen and drops what the store no longer holds.
 import type { KeyringNode } from '@aws-crypto/client-node';
 import type { CalendarPage, CatalogRecord, DayPage, RecordSearch, SearchResult } from '../../../src-shared/api.js';
@@ -12,7 +12,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from '../store/errors.js';
 import { METADATA, StoreError, type ObjectInfo, type ObjectStore } from '../store/types.js';
 import { calendarValues, datePatterns } from './calendar.js';
-import { indexDayPrefix, indexKeyDate, indexRoot, type IndexEntry } from './entry.js';
+import { indexDayPrefix, indexFolderOf, indexKeyDate, indexRoot, PACK_SUFFIX, type IndexEntry } from './entry.js';
 import { IndexFormatError, IndexOpener } from './index-crypto.js';
 import { KeyReader, type KeyParts } from './key-parts.js';
 import { mapLimit, readAll } from './pool.js';
@@ -128,7 +128,14 @@ export class Catalog {
     const known = this.repo.indexKeys(date);
     const toRead = [...indexListed].filter((k) => !known.has(k));
     const opener = toRead.length ? await this.indexOpener() : null;
-    const indexRead = await mapLimit(toRead, limit, (key) => this.readIndexObject(key, date, opener!));
+    // Packs first: the small objects a pack covers (same workstation, same day) are not fetched.
+    const packs = await mapLimit(toRead.filter((k) => k.endsWith(PACK_SUFFIX)), limit, (key) => this.readIndexObject(key, date, opener!));
+    const covered = new Set(packs.flatMap((p) => p.covers.filter((c) => indexFolderOf(c) === indexFolderOf(p.key) && indexListed.has(c) && !known.has(c))));
+    const rest = toRead.filter((k) => !k.endsWith(PACK_SUFFIX) && !covered.has(k));
+    const indexRead: ReadIndexObject[] = [
+      ...packs, ...await mapLimit(rest, limit, (key) => this.readIndexObject(key, date, opener!)),
+      ...[...covered].map((key) => ({ key, entries: [], problem: null })),
+    ];
     const withEntry = this.repo.entryKeys(date);
     for (const ix of indexRead) for (const e of ix.entries) withEntry.add(e.key);
     const heads = new Map<string, HeadResult>();
@@ -147,21 +154,21 @@ export class Catalog {
       recordIdOf: (o, entry) => recordIdOf(o.key, date, this.partsOf(o.key), entry),
     });
     return {
-      date, objects: objects.length, indexObjects: indexListed.size, indexObjectsRead: toRead.length,
+      date, objects: objects.length, indexObjects: indexListed.size, indexObjectsRead: packs.length + rest.length,
       entriesRead: indexRead.reduce((n, ix) => n + ix.entries.length, 0), heads: heads.size,
       removed, ms: Math.round(performance.now() - started),
     };
   }
 
-  private async readIndexObject(key: string, date: string, opener: IndexOpener): Promise<ReadIndexObject> {
+  private async readIndexObject(key: string, date: string, opener: IndexOpener): Promise<ReadIndexObject & { covers: string[] }> {
     const { body, info } = await this.store.get(key);
     try {
       const bytes = await readAll(body, INDEX_MAX_BYTES, key);
       const doc = await opener.open(bytes, info.metadata?.[METADATA.format] ?? 'esdk2', `index object ${key}`);
       // An entry counts only for the day its object is filed under.
-      return { key, entries: doc.entries.filter((e: IndexEntry) => e.date === date), problem: null };
+      return { key, entries: doc.entries.filter((e: IndexEntry) => e.date === date), problem: null, covers: doc.covers ?? [] };
     } catch (e) {
-      if (e instanceof IndexFormatError || e instanceof RangeError) return { key, entries: [], problem: e.message };
+      if (e instanceof IndexFormatError || e instanceof RangeError) return { key, entries: [], problem: e.message, covers: [] };
       throw toStoreError(e, `reading index object ${key}`);
     }
   }

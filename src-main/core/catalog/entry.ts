@@ -49,6 +49,11 @@ export const indexDocumentSchema = z.object({
   date: z.string().regex(DATE),
   workstation: text,
   entries: z.array(indexEntrySchema).max(100_000),
+  /**
+   * A pack repeats the entries of earlier, small index objects of the same day and workstation,
+   * so that a reader fetches one object instead of each of those; these are their keys.
+   */
+  covers: z.array(z.string().max(1024)).max(10_000).optional(),
 });
 export type IndexDocument = z.infer<typeof indexDocumentSchema>;
 
@@ -75,10 +80,17 @@ export function indexDayPrefix(date: string, prefix = ''): string {
   return joinPrefix(prefix, `${INDEX_ROOT}/${d[1]}/${d[2]}/${d[3]}/`);
 }
 
+export const PACK_SUFFIX = `.pack${INDEX_SUFFIX}`;
+
 /** A new, unique index object key: time first (entries sort by writing time), then randomness. */
-export function newIndexKey(date: string, workstationId: string, prefix = '', now = Date.now()): string {
+export function newIndexKey(date: string, workstationId: string, prefix = '', now = Date.now(), pack = false): string {
   const id = `${now.toString(36).padStart(9, '0')}-${randomBytes(8).toString('hex')}`;
-  return `${indexDayPrefix(date, prefix)}${workstationSegment(workstationId)}/${id}${INDEX_SUFFIX}`;
+  return `${indexDayPrefix(date, prefix)}${workstationSegment(workstationId)}/${id}${pack ? PACK_SUFFIX : INDEX_SUFFIX}`;
+}
+
+/** The folder of one workstation's index objects of one day (what a pack may cover). */
+export function indexFolderOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('/') + 1);
 }
 
 /** The day an index object key belongs to, or null for a key that is not one. */

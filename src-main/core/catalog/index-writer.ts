@@ -1,7 +1,8 @@
 // Writes the encrypted day index: after a file is delivered, its entry goes into an outbox table
 // in SQLite (durable, cheap, can share the transaction that marks the job delivered); a flush seals
-// the pending entries of each day into one new index object and deletes them from the outbox once
-// the store has it. Under load one object carries many entries; a trickle gives one per file.
+// the pending entries of each day into one new index object. Under load one object carries many
+// entries; a trickle gives one per file, so every `packAfter` small objects of a day are repeated
+// in one pack, and a reader fetches the pack instead (see assignPacks).
 // An object's key is fixed before its first attempt and names its batch in `medrelay-job`, so a
 // retry after an unclear failure is recognised by the store as the same write, never a duplicate.
 import type { KeyringNode } from '@aws-crypto/client-node';
@@ -39,6 +40,8 @@ export interface IndexWriterOptions {
   batchDelayMs?: number;
   /** Entries per index object at most. Default 500 (about 300 KB). */
   maxEntries?: number;
+  /** Small index objects of one day after which their entries are packed into one object. Default 64. */
+  packAfter?: number;
   /** Index objects written at once when entries have piled up (after a time offline). Default 4. */
   concurrency?: number;
   /** First retry delay after a failed write; doubles up to 5 minutes. Default 2000 ms. */
@@ -46,6 +49,11 @@ export interface IndexWriterOptions {
   now?: () => number;
   log?: (message: string) => void;
 }
+
+/** An index object with fewer entries than this is small: its entries wait to be packed. */
+const PACK_SMALL = 32;
+/** Small objects one pack covers at most (a pack holds under 256 × 32 entries, about 5 MB). */
+const PACK_MAX_COVERS = 256;
 
 interface OutboxRow {
   id: number;
@@ -101,18 +109,24 @@ export class IndexWriter {
     this.enqueue(await this.entryFor(file));
   }
 
+  /** Entries not yet in the store. */
   pending(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM index_outbox').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM index_outbox WHERE sent_at IS NULL').get() as { n: number }).n;
   }
 
-  /** Writes every waiting entry now; returns how many index objects were written. Throws StoreErrors. */
+  /** Writes every waiting entry now, then packs; returns how many index objects were written. Throws StoreErrors. */
   flush(): Promise<number> {
     if (!this.started) return Promise.resolve(0);
     // One flush at a time; a caller arriving during one waits for it and then flushes what is left.
     const run = async (): Promise<number> => {
+      const limit = this.opts.concurrency ?? 4;
       const batches = this.assignBatches();
-      await mapLimit(batches, this.opts.concurrency ?? 4, (key) => this.writeBatch(key));
-      return batches.length;
+      await mapLimit(batches, limit, (key) => this.writeBatch(key));
+      const packs = this.assignPacks();
+      await mapLimit(packs, limit, (key) => this.writePack(key));
+      // Small objects of a day that never gathered enough to pack: readers fetch them one by one.
+      this.db.prepare('DELETE FROM index_outbox WHERE pack_key IS NULL AND sent_at < ?').run(this.now() - 36 * 3600_000);
+      return batches.length + packs.length;
     };
     const next = (this.flushing ?? Promise.resolve()).then(run);
     const settled = next.then(() => undefined, () => undefined);
@@ -150,7 +164,7 @@ export class IndexWriter {
     this.timer.unref();
   }
 
-  /** Gives every waiting entry its index object key (per day, at most maxEntries each); returns the keys. */
+  /** Gives every waiting entry its index object key (per day, at most maxEntries each); returns the unsent keys. */
   private assignBatches(): string[] {
     const max = this.opts.maxEntries ?? 500;
     return this.db.transaction(() => {
@@ -168,21 +182,55 @@ export class IndexWriter {
         set.run(key, row.id);
         count++;
       }
-      return (this.db.prepare('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE batch_key IS NOT NULL ORDER BY batch_key').all() as { k: string }[]).map((r) => r.k);
+      return (this.db.prepare('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE batch_key IS NOT NULL AND sent_at IS NULL ORDER BY batch_key').all() as { k: string }[]).map((r) => r.k);
+    })();
+  }
+
+  /**
+   * Once a day has `packAfter` small index objects from this workstation, their entries are
+   * written again as one pack that names them (`covers`); a reader then fetches the pack instead
+   * of each of them. Each entry is stored twice at most. Returns the unwritten pack keys.
+   */
+  private assignPacks(): string[] {
+    const after = this.opts.packAfter ?? 64;
+    return this.db.transaction(() => {
+      const days = this.db.prepare('SELECT DISTINCT date FROM index_outbox WHERE sent_at IS NOT NULL AND pack_key IS NULL').all() as { date: string }[];
+      const set = this.db.prepare('UPDATE index_outbox SET pack_key = ? WHERE batch_key = ? AND pack_key IS NULL');
+      for (const { date } of days) {
+        const small = (this.db.prepare('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE date = ? AND sent_at IS NOT NULL AND pack_key IS NULL ORDER BY batch_key')
+          .all(date) as { k: string }[]).map((r) => r.k);
+        for (let i = 0; small.length - i >= after; i += PACK_MAX_COVERS) {
+          const pack = newIndexKey(date, this.opts.workstationId, this.opts.prefix, this.now(), true);
+          for (const k of small.slice(i, i + PACK_MAX_COVERS)) set.run(pack, k);
+        }
+      }
+      return (this.db.prepare('SELECT DISTINCT pack_key AS k FROM index_outbox WHERE pack_key IS NOT NULL ORDER BY pack_key').all() as { k: string }[]).map((r) => r.k);
     })();
   }
 
   private async writeBatch(key: string): Promise<void> {
-    const rows = this.db.prepare('SELECT id, date, entry, batch_key FROM index_outbox WHERE batch_key = ? ORDER BY id').all(key) as OutboxRow[];
+    const rows = this.db.prepare('SELECT id, date, entry, batch_key FROM index_outbox WHERE batch_key = ? AND sent_at IS NULL ORDER BY id').all(key) as OutboxRow[];
     if (rows.length === 0) return;
-    const doc: IndexDocument = {
+    await this.putIndex(key, { medrelayIndex: 1, date: rows[0]!.date, workstation: this.opts.workstationId, entries: rows.map((r) => JSON.parse(r.entry) as IndexEntry) });
+    // Entries of a small object wait to be packed; a big object is read in one request anyway.
+    if (rows.length < PACK_SMALL) this.db.prepare('UPDATE index_outbox SET sent_at = ? WHERE batch_key = ?').run(this.now(), key);
+    else this.db.prepare('DELETE FROM index_outbox WHERE batch_key = ?').run(key);
+  }
+
+  private async writePack(key: string): Promise<void> {
+    const rows = this.db.prepare('SELECT id, date, entry, batch_key FROM index_outbox WHERE pack_key = ? ORDER BY batch_key, id').all(key) as OutboxRow[];
+    if (rows.length === 0) return;
+    await this.putIndex(key, {
       medrelayIndex: 1, date: rows[0]!.date, workstation: this.opts.workstationId,
-      entries: rows.map((r) => JSON.parse(r.entry) as IndexEntry),
-    };
-    const plain = Buffer.from(JSON.stringify(doc), 'utf8');
-    const body = this.sealer ? await this.sealer.seal(doc) : plain;
+      entries: rows.map((r) => JSON.parse(r.entry) as IndexEntry), covers: [...new Set(rows.map((r) => r.batch_key!))],
+    });
+    this.db.prepare('DELETE FROM index_outbox WHERE pack_key = ?').run(key);
+  }
+
+  private async putIndex(key: string, doc: IndexDocument): Promise<void> {
+    const body = this.sealer ? await this.sealer.seal(doc) : Buffer.from(JSON.stringify(doc), 'utf8');
     await this.store.put({
-      key, data: { buffer: body }, source: `the day index of ${doc.date} (${rows.length} entries)`,
+      key, data: { buffer: body }, source: `the day index of ${doc.date} (${doc.entries.length} entries)`,
       contentType: this.sealer ? 'application/octet-stream' : 'application/json',
       metadata: {
         [METADATA.kind]: INDEX_KIND,
@@ -193,6 +241,5 @@ export class IndexWriter {
         ...(this.sealer ? { [METADATA.keyIds]: this.keyIds.join(',') } : {}),
       },
     });
-    this.db.prepare('DELETE FROM index_outbox WHERE batch_key = ?').run(key);
   }
 }

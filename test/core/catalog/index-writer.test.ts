@@ -1,5 +1,6 @@
 // The day index writer: entries from delivered files, batching per day, an outbox that survives
 // failures and crashes, and a retry that the store recognises as the same write.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,25 @@ describe('IndexWriter', async () => {
     expect(writer.pending()).toBe(0);
     expect(await listAllKeys(site.client, site.bucket, indexDayPrefix('2024-03-16'))).toHaveLength(2);
     expect(await listAllKeys(site.client, site.bucket, indexDayPrefix('2024-03-17'))).toHaveLength(1);
+    await writer.stop();
+  });
+
+  it('repeats a trickle of small index objects in a pack, and a reader fetches the pack instead of them', async () => {
+    const writer = new IndexWriter(site.db, site.store, { workstationId: 'ws-w', prefix: '', packAfter: 3 });
+    writer.start(site.encryption);
+    for (const i of [1, 2, 3, 4]) {
+      writer.enqueue(entry(`ecg-reports/2024/03/21/r${i}.pdf`, '2024-03-21', { patientId: `MRN-${i}` }));
+      await writer.flush();
+    }
+    const keys = await listAllKeys(site.client, site.bucket, indexDayPrefix('2024-03-21'));
+    expect(keys.filter((k) => k.endsWith('.pack.idx'))).toHaveLength(1);
+    expect(keys).toHaveLength(5);
+    for (const i of [1, 2, 3, 4]) await site.client.send(new PutObjectCommand({ Bucket: site.bucket, Key: `ecg-reports/2024/03/21/r${i}.pdf`, Body: 'x' }));
+    const reader = await s3Site(tempDir('index-writer-pack'), 'reader', { bucket: site.bucket, keyDir: dir });
+    const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, secrets: null }).openDay('2024-03-21');
+    expect(page.records.map((r) => r.patientId).sort()).toEqual(['MRN-1', 'MRN-2', 'MRN-3', 'MRN-4']);
+    // The pack, and the fourth object, which came after it.
+    expect(reader.counts.GetObjectCommand).toBe(2);
     await writer.stop();
   });
 
@@ -96,7 +116,7 @@ describe('IndexWriter', async () => {
     expect(keys).toHaveLength(1);
     // The object holds the entry once, readable by the site's key.
     const reader = await s3Site(tempDir('index-writer-reader'), 'reader', { bucket: site.bucket, keyDir: dir });
-    await site.client.send(new (await import('@aws-sdk/client-s3')).PutObjectCommand({ Bucket: site.bucket, Key: 'ecg-reports/2024/03/20/a.pdf', Body: 'x' }));
+    await site.client.send(new PutObjectCommand({ Bucket: site.bucket, Key: 'ecg-reports/2024/03/20/a.pdf', Body: 'x' }));
     const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, secrets: null }).openDay('2024-03-20');
     expect(page.records.map((r) => r.patientId)).toEqual(['MRN-20']);
     await again.stop();

@@ -1,7 +1,8 @@
 // Version 5: the browsing catalog and the index outbox (core/catalog/). The catalog caches what a
 // day's listings and decrypted index entries said, so a day opened once re-opens without the store
 // and can be searched; a refresh replaces a day's rows with what the store holds now. The outbox
-// holds index entries of delivered files until they are written to the store.
+// holds index entries of delivered files until they are written to the store, and keeps entries
+// sent in small index objects until they are repeated in a pack (catalog/index-writer.ts).
 // The entries hold patient names and IDs: this database stays on the workstation (docs/browsing.md).
 import type { Migration } from '../migrate.js';
 
@@ -53,9 +54,12 @@ export const m0005Catalog: Migration = {
         date TEXT NOT NULL,
         entry TEXT NOT NULL,
         batch_key TEXT,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        pack_key TEXT
       ) STRICT;
       CREATE INDEX index_outbox_batch ON index_outbox (batch_key);
+      CREATE INDEX index_outbox_pack ON index_outbox (date, sent_at, pack_key);
     `);
   },
 };
