@@ -29,6 +29,8 @@ export interface CatalogOptions {
   concurrency?: number;
   /** Read the cleartext metadata (HEAD) of objects without an index entry. Default true. */
   headUnindexed?: boolean;
+  /** At most this many such HEADs per refresh; later refreshes read more. Default 200. */
+  headLimit?: number;
   now?: () => number;
 }
 
@@ -141,7 +143,9 @@ export class Catalog {
     const heads = new Map<string, HeadResult>();
     if (this.opts.headUnindexed ?? true) {
       const headed = this.repo.headedKeys(date);
-      const unknown = objects.filter((o) => !withEntry.has(o.key) && !headed.has(o.key));
+      // A bucket filled by other tools has no index at all: read a bounded number per refresh, so
+      // opening such a day stays a listing (records show by key and listing time meanwhile).
+      const unknown = objects.filter((o) => !withEntry.has(o.key) && !headed.has(o.key)).slice(0, this.opts.headLimit ?? 200);
       await mapLimit(unknown, limit, async (o) => {
         const h = await this.store.head(o.key).catch((e: unknown) => { throw toStoreError(e, `reading the metadata of ${o.key}`); });
         const m = h?.metadata ?? {};

@@ -160,6 +160,21 @@ describe('the catalog on S3', async () => {
   });
 });
 
+describe('a day nobody indexed', () => {
+  it('shows files other tools uploaded by key, reading their metadata a bounded number per refresh', async () => {
+    const site = await s3Site(tempDir('cat-unindexed'), 'reader-u');
+    for (let i = 0; i < 5; i++) await putObject(site.client, site.bucket, `${D}/ECG_Report_20240315_10000${i}.pdf`, { 'medrelay-workstation': 'old-cart' });
+    const catalog = reader(site, { headLimit: 3 });
+    site.reset();
+    expect((await catalog.openDay('2024-03-15')).total).toBe(5);
+    expect(site.counts.HeadObjectCommand).toBe(3);
+    site.reset();
+    const page = await catalog.openDay('2024-03-15', { refresh: true });
+    expect(site.counts.HeadObjectCommand).toBe(2);
+    expect(page.records.map((r) => r.workstations)).toEqual(Array(5).fill(['old-cart']));
+  });
+});
+
 describe('index objects a station cannot trust or open', async () => {
   it('counts index objects of other keys as unreadable and still lists their records by key', async () => {
     const w = await s3Site(tempDir('cat-other-key'), 'ws-x');
