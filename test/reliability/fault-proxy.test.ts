@@ -39,5 +39,5 @@ describe('faults between the agent and the store', () => {
     } finally {
       await proxy.close();
     }
-  });
+  }, 300_000);
 });

@@ -61,5 +61,5 @@ describe('store outage', () => {
       await rgw.stop();
       rmSync(rgwDir, { recursive: true, force: true });
     }
-  });
+  }, 300_000);
 });

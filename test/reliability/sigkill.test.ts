@@ -53,5 +53,5 @@ describe('agent killed with SIGKILL again and again', () => {
     expect(check).toEqual({ missing: [], extra: [], corrupt: [], openUploads: 0 });
     expect(jobs.every((j) => j.state === 'done')).toBe(true);
     expect(resumed.length).toBeGreaterThanOrEqual(1);
-  });
+  }, 600_000);
 });
