@@ -17,9 +17,8 @@ import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js
 import { RecordReader } from './store/record-reader.js';
 import { Retention } from './queue/retention.js';
 import { namingSalt } from './records/opaque-name.js';
-import { createS3Client } from './store/s3.js';
-import { BrowsableFolderStore } from './store/folder-listing.js';
-import { BrowsableS3Store } from './store/s3-listing.js';
+import { FolderStore } from './store/folder.js';
+import { createS3Client, S3Store } from './store/s3.js';
 import { Browsing } from './catalog/browsing.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
 import { Intake, type IntakeOutcome } from './watch/intake.js';
@@ -51,10 +50,9 @@ export interface OnceSummary {
 }
 
 export function createStore(config: ResolvedConfig, secrets: SecretStore | null): ObjectStore {
-  // The Browsable* stores add one-level listings and links (catalog/calendar.ts, catalog/share.ts).
   return config.store.type === 'folder'
-    ? new BrowsableFolderStore(config.store.path)
-    : new BrowsableS3Store(createS3Client(config.store, config.credentials, secrets), config.store);
+    ? new FolderStore(config.store.path)
+    : new S3Store(createS3Client(config.store, config.credentials, secrets), config.store);
 }
 
 export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]] }> {
@@ -89,6 +87,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       maxBytesPerSecond: config.queue.maxBytesPerSecond, workstationId: config.workstationId, now: this.now,
       spoolDir: join(config.dataDir, 'spool'), partSize: config.store.type === 's3' ? config.store.partSizeBytes : 16 * 1024 * 1024,
       log: (m) => this.log.warn(m),
+      // Bound late: browsing is built after the queue.
+      index: { entryFor: (job) => this.browsing.index.entryFor(job), enqueue: (entry) => this.browsing.index.enqueue(entry) },
     });
     this.retention = new Retention(this.jobs, config.retention, config.watch.map((w) => w.path), this.log, this.now);
     this.records = new RecordReader(this.store, config.encryption, this.secrets);

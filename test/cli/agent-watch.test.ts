@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dicomHeader } from '../../src-main/core/demo/dicom-sample.js';
 import { samplePdf } from '../../src-main/core/demo/samples.js';
 import { exited, runCli, s3Env, spawnAgent, writeS3Config } from '../support/cli.js';
-import { freshBucket, listAllKeys, testS3Client } from '../support/s3.js';
+import { freshBucket, listRecordKeys, testS3Client } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -58,14 +58,14 @@ describe('medrelay agent watching folders', () => {
       writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240610_120000.pdf'), pdf.subarray(0, 200));
 
       const key = `dicom/2024/06/10/${study}/${study}.1/${study}.1.1.dcm`;
-      await until('the DICOM object', async () => (await listAllKeys(client, bucket)).includes(key));
+      await until('the DICOM object', async () => (await listRecordKeys(client, bucket)).includes(key));
       const back = join(dir, 'back.dcm');
       const get = await runCli(['get', '--config', config, '--key', key, '--out', back], { env: s3Env() });
       expect(get.code, get.stderr).toBe(0);
       expect(statSync(back).size).toBe(header.length + pixelBytes);
       expect(await sha256Of(createReadStream(back))).toBe(whole.digest('hex'));
       await sleep(1500);
-      expect(await listAllKeys(client, bucket)).toEqual([key]);
+      expect(await listRecordKeys(client, bucket)).toEqual([key]);
     } finally {
       agent.kill('SIGTERM');
       expect(await exited(agent)).toBe(0);

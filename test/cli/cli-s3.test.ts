@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSampleRecords } from '../../src-main/core/demo/samples.js';
 import { runCli, s3Env, writeS3Config } from '../support/cli.js';
-import { freshBucket, listAllKeys, testS3Client } from '../support/s3.js';
+import { freshBucket, listRecordKeys, testS3Client } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 
@@ -25,7 +25,7 @@ describe.each(['when-required', 'when-supported'] as const)('medrelay CLI on S3 
     expect(once.code).toBe(0);
     expect(once.stdout).toContain(`${files.length} delivered now`);
 
-    const keys = await listAllKeys(client, bucket);
+    const keys = await listRecordKeys(client, bucket);
     expect(keys).toHaveLength(files.length);
     expect(keys.every((k) => k.startsWith('site-a/'))).toBe(true);
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'site-a/ecg-reports/2024/05/02/ECG_Report_20240502_093000.pdf' }));
@@ -50,7 +50,7 @@ describe.each(['when-required', 'when-supported'] as const)('medrelay CLI on S3 
 
     const again = await runCli(['agent', '--config', config, '--once'], { env: s3Env() });
     expect(again.code).toBe(0);
-    expect(await listAllKeys(client, bucket)).toHaveLength(files.length);
+    expect(await listRecordKeys(client, bucket)).toHaveLength(files.length);
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSampleRecords } from '../../src-main/core/demo/samples.js';
 import { runCli } from '../support/cli.js';
-import { freshBucket, listAllKeys, s3Config, testS3Client } from '../support/s3.js';
+import { freshBucket, listRecordKeys, s3Config, testS3Client } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
 
 if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
@@ -121,7 +121,7 @@ describe('keys and credentials in the OS keychain', () => {
       const bytes = readFileSync(f).toString('latin1');
       for (const secret of secrets) expect(bytes.includes(secret), `${f} holds a secret`).toBe(false);
     }
-    expect(await listAllKeys(testS3Client(), bucket)).toHaveLength(files.length * 2);
+    expect(await listRecordKeys(testS3Client(), bucket)).toHaveLength(files.length * 2);
   });
 
   it('lets an RSA-only upload station send records it cannot read; the reading station reads them', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePdf } from '../../src-main/core/demo/samples.js';
-import { listAllKeys, testS3Client } from '../support/s3.js';
+import { listRecordKeys, testS3Client } from '../support/s3.js';
 import { withApp } from './support/app.js';
 import { launchChromium } from './support/chromium.js';
 
@@ -44,7 +44,7 @@ describe('status page (Chromium, real agent)', () => {
 
       const s3 = testS3Client();
       try {
-        expect(await listAllKeys(s3, app.bucket!)).toEqual(['ecg-reports/2024/03/15/ECG_Report_20240315_101500.pdf']);
+        expect(await listRecordKeys(s3, app.bucket!)).toEqual(['ecg-reports/2024/03/15/ECG_Report_20240315_101500.pdf']);
       } finally {
         s3.destroy();
       }

@@ -55,6 +55,11 @@ export async function listAllKeys(client: S3Client, bucket: string, prefix?: str
   return keys;
 }
 
+/** Record objects only: without the day index (index/…) and share copies (shares/…). */
+export async function listRecordKeys(client: S3Client, bucket: string): Promise<string[]> {
+  return (await listAllKeys(client, bucket)).filter((k) => !/(^|\/)(index|shares)\//.test(k));
+}
+
 export async function listOpenMultipartUploads(client: S3Client, bucket: string): Promise<MultipartUpload[]> {
   const uploads: MultipartUpload[] = [];
   let keyMarker: string | undefined;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { dicomHeader } from '../../src-main/core/demo/dicom-sample.js';
 import { samplePdf } from '../../src-main/core/demo/samples.js';
 import { runCli } from './cli.js';
-import { listAllKeys, listOpenMultipartUploads, testS3Client } from './s3.js';
+import { listOpenMultipartUploads, listRecordKeys, testS3Client } from './s3.js';
 
 export interface Workload {
   expected: Map<string, string>;
@@ -59,7 +59,7 @@ export interface DeliveryCheck {
 
 /** Every expected key once, nothing else, each byte-identical after `medrelay get`, no open upload. */
 export async function checkDelivery(dir: string, config: string, bucket: string, w: Workload, env: NodeJS.ProcessEnv, client: S3Client = testS3Client()): Promise<DeliveryCheck> {
-  const keys = await listAllKeys(client, bucket);
+  const keys = await listRecordKeys(client, bucket);
   const missing = [...w.expected.keys()].filter((k) => !keys.includes(k));
   const extra = keys.filter((k) => !w.expected.has(k));
   const corrupt: string[] = [];

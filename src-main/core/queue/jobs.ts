@@ -56,10 +56,14 @@ const COLUMNS = `id, source_path AS sourcePath, size, mtime_ms AS mtimeMs, sha25
   uploaded_at AS uploadedAt, upload_id AS uploadId, part_size AS partSize, stored_size AS storedSize,
   resumed_parts AS resumedParts`;
 
-const PENDING: readonly JobState[] = ['queued', 'uploading', 'committed', 'retry-wait'];
 
 export class JobRepository {
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+
+  /** Runs `f` in one transaction with the job table (for writes that belong with a state change). */
+  transaction(f: () => void): void {
+    this.db.transaction(f)();
+  }
 
   get(id: number): Job | undefined {
     return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`).get(id) as Job | undefined;

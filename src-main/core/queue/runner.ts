@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
+import type { IndexEntry } from '../catalog/entry.js';
 import { toStoreError } from '../store/errors.js';
 import { METADATA, StoreError, type ObjectStore, type UploadJournal } from '../store/types.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
@@ -32,6 +33,14 @@ export interface RunnerOptions extends BackoffPolicy {
   now?: () => number;
   random?: () => number;
   log?: (message: string) => void;
+  /** The encrypted day index: an entry per verified record, queued in the same transaction. */
+  index?: DayIndex;
+}
+
+/** What the runner needs of the day index writer (core/catalog/index-writer.ts). */
+export interface DayIndex {
+  entryFor(job: Job): Promise<IndexEntry>;
+  enqueue(entry: IndexEntry): void;
 }
 
 interface Active {
@@ -212,7 +221,18 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     if (outcome === 'written' && info.size !== storedSize) {
       throw new StoreError('network', `${job.objectKey} holds ${info.size} bytes after the upload, expected ${storedSize}; uploading again`, true);
     }
-    this.jobs.setState(job.id, 'done', { uploadedAt: this.now() });
+    const uploadedAt = this.now();
+    const index = this.opts.index;
+    // Read before the transaction (it opens the file); a record whose fields cannot be read still
+    // counts as delivered, and browsing shows it from its key and metadata.
+    const entry = index ? await index.entryFor({ ...job, uploadedAt }).catch((e: unknown) => {
+      this.opts.log?.(`day index entry for ${job.sourcePath} not written: ${(e as Error).message}`);
+      return null;
+    }) : null;
+    this.jobs.transaction(() => {
+      this.jobs.setState(job.id, 'done', { uploadedAt });
+      if (entry !== null) index!.enqueue(entry);
+    });
     this.publish(job, 'done', { sent: job.size });
   }
 

@@ -2,7 +2,6 @@
 // sub-folders and files directly under a key prefix. Hidden names (temp files, metadata) are skipped.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FolderStore } from './folder.js';
 import { StoreError, type ObjectInfo, type PrefixListing } from './types.js';
 
 export async function listFolderPrefixes(root: string, prefix: string, delimiter = '/'): Promise<PrefixListing> {
@@ -32,15 +31,4 @@ export async function listFolderPrefixes(root: string, prefix: string, delimiter
     }
   }
   return out;
-}
-
-/** The folder store with one-level listings (no links: a folder has no URLs to sign). */
-export class BrowsableFolderStore extends FolderStore {
-  constructor(private readonly rootPath: string) {
-    super(rootPath);
-  }
-
-  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing> {
-    return listFolderPrefixes(this.rootPath, prefix, delimiter);
-  }
 }

@@ -7,7 +7,8 @@ import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, write
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PutOutcome, type PutRequest } from './types.js';
+import { listFolderPrefixes } from './folder-listing.js';
+import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutOutcome, type PutRequest } from './types.js';
 
 /** Object metadata lives beside the tree, so the tree itself holds only the records. */
 const META_DIR = '.medrelay-meta';
@@ -63,6 +64,10 @@ export class FolderStore implements ObjectStore {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing> {
+    return listFolderPrefixes(this.root, prefix, delimiter);
   }
 
   async probe(): Promise<boolean> {

@@ -1,11 +1,8 @@
 // Browsing an S3 store without reading every object: one-level (delimiter) listings for the
-// calendar, and presigned GET links. Functions of the client, so the S3 store can forward to them;
-// BrowsableS3Store adds them to the store until it does (see createStore in core/agent.ts).
+// calendar, and presigned GET links. Functions of the client; the S3 store forwards to them.
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
-import { S3Store } from './s3.js';
 import { StoreError, type PrefixListing } from './types.js';
 
 /** SigV4 presigned URLs live at most 7 days. */
@@ -40,20 +37,5 @@ export async function presignS3Get(client: S3Client, bucket: string, key: string
     return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
   } catch (e) {
     throw toStoreError(e, `signing a link to s3://${bucket}/${key}`);
-  }
-}
-
-/** The S3 store with delimiter listings and presigned links. */
-export class BrowsableS3Store extends S3Store {
-  constructor(private readonly s3: S3Client, private readonly s3cfg: S3StoreConfig) {
-    super(s3, s3cfg);
-  }
-
-  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing> {
-    return listS3Prefixes(this.s3, this.s3cfg.bucket, prefix, delimiter);
-  }
-
-  presignGet(key: string, expiresInSeconds: number): Promise<string> {
-    return presignS3Get(this.s3, this.s3cfg.bucket, key, expiresInSeconds);
   }
 }

@@ -10,8 +10,9 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import type { S3StoreConfig } from '../config/schema.js';
 import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
+import { listS3Prefixes, presignS3Get } from './s3-listing.js';
 import { S3Writer } from './s3-put.js';
-import { StoreError, type ObjectInfo, type ObjectStore, type PutOutcome, type PutRequest } from './types.js';
+import { StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutOutcome, type PutRequest } from './types.js';
 
 export interface S3Credentials {
   source: 'keychain' | 'env' | 'profile';
@@ -63,6 +64,14 @@ export class S3Store implements ObjectStore {
 
   async put(req: PutRequest): Promise<PutOutcome> {
     return 'buffer' in req.data ? this.writer.putBuffer(req, req.data.buffer) : this.writer.putFile(req, req.data.file, req.data.size);
+  }
+
+  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing> {
+    return listS3Prefixes(this.client, this.cfg.bucket, prefix, delimiter);
+  }
+
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return presignS3Get(this.client, this.cfg.bucket, key, expiresInSeconds);
   }
 
   async abortUpload(key: string, uploadId: string): Promise<void> {

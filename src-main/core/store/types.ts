@@ -68,7 +68,7 @@ export interface ObjectStore {
    * The sub-prefixes and keys directly under `prefix` (S3 delimiter semantics), across pages: lets
    * the calendar find years, months and days without listing every object (store/*-listing.ts).
    */
-  listPrefixes?(prefix: string, delimiter: string): Promise<PrefixListing>;
+  listPrefixes(prefix: string, delimiter: string): Promise<PrefixListing>;
   /** A presigned GET URL that expires (S3 only; at most 7 days, the SigV4 limit). */
   presignGet?(key: string, expiresInSeconds: number): Promise<string>;
   close(): void;

@@ -6,7 +6,7 @@ import type { RecordKind } from '../../../src-shared/keys.js';
 import { Catalog } from '../../../src-main/core/catalog/catalog.js';
 import { indexDayPrefix, type IndexEntry } from '../../../src-main/core/catalog/entry.js';
 import { IndexWriter } from '../../../src-main/core/catalog/index-writer.js';
-import { BrowsableS3Store } from '../../../src-main/core/store/s3-listing.js';
+import { S3Store } from '../../../src-main/core/store/s3.js';
 import { s3StoreSchema } from '../../../src-main/core/config/schema.js';
 import { listAllKeys, testS3Client } from '../../support/s3.js';
 import { tempDir } from '../../support/tmp.js';
@@ -93,7 +93,7 @@ describe('the catalog on S3', async () => {
     const page = await catalog.openDay('2024-03-15');
     expect(page).toMatchObject({ source: 'catalog', total: 4 });
     expect(r.counts).toEqual({});
-    const dead = new BrowsableS3Store(testS3Client({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), s3StoreSchema.parse(r.config.store));
+    const dead = new S3Store(testS3Client({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), s3StoreSchema.parse(r.config.store));
     const offline = new Catalog(r.db, dead, { layout: r.config.layout, prefix: '', encryption: r.config.encryption, secrets: null });
     const again = await offline.openDay('2024-03-15', { refresh: true });
     expect(again).toMatchObject({ source: 'catalog', total: 4 });

@@ -8,7 +8,7 @@ import { s3StoreSchema } from '../../../src-main/core/config/schema.js';
 import { buildEncryptKeyring, keyIdOf } from '../../../src-main/core/crypto/keyrings.js';
 import { openDatabase, type Db } from '../../../src-main/core/db/open.js';
 import type { IndexEncryption } from '../../../src-main/core/catalog/index-writer.js';
-import { BrowsableS3Store } from '../../../src-main/core/store/s3-listing.js';
+import { S3Store } from '../../../src-main/core/store/s3.js';
 import { makeKeyFile } from '../../support/keys.js';
 import { freshBucket, s3Config, testS3Client } from '../../support/s3.js';
 
@@ -31,7 +31,7 @@ export interface S3Site {
   client: S3Client;
   counts: Counts;
   reset: () => void;
-  store: BrowsableS3Store;
+  store: S3Store;
   config: ResolvedConfig;
   db: Db;
   encryption: IndexEncryption;
@@ -53,7 +53,7 @@ export async function s3Site(dir: string, ws: string, opts: { bucket?: string; p
     credentials: { source: 'env' },
     watch: [{ path: 'inbox', kind: 'auto' }],
   }, dir);
-  const store = new BrowsableS3Store(client, s3StoreSchema.parse(config.store));
+  const store = new S3Store(client, s3StoreSchema.parse(config.store));
   const db = openDatabase(join(config.dataDir, 'medrelay.db'));
   const encryption = config.encryption.mode === 'sse-only' ? null
     : { keyring: await buildEncryptKeyring(config.encryption, null), keyIds: config.encryption.keyrings.map(keyIdOf) };

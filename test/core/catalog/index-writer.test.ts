@@ -8,7 +8,7 @@ import { indexDayPrefix, INDEX_ROOT } from '../../../src-main/core/catalog/entry
 import { IndexWriter } from '../../../src-main/core/catalog/index-writer.js';
 import { s3StoreSchema } from '../../../src-main/core/config/schema.js';
 import { sampleDicom } from '../../../src-main/core/demo/dicom-sample.js';
-import { BrowsableS3Store } from '../../../src-main/core/store/s3-listing.js';
+import { S3Store } from '../../../src-main/core/store/s3.js';
 import { StoreError, type ObjectStore } from '../../../src-main/core/store/types.js';
 import { Catalog } from '../../../src-main/core/catalog/catalog.js';
 import { listAllKeys, testS3Client } from '../../support/s3.js';
@@ -81,7 +81,7 @@ describe('IndexWriter', async () => {
 
   it('keeps entries in the outbox while the store refuses them, and a later writer on the same database sends them', async () => {
     const s3 = testS3Client({ credentials: { accessKeyId: 'wrong', secretAccessKey: 'wrong-secret' } });
-    const refused = new BrowsableS3Store(s3, s3StoreSchema.parse(site.config.store));
+    const refused = new S3Store(s3, s3StoreSchema.parse(site.config.store));
     const first = new IndexWriter(site.db, refused, { workstationId: 'ws-w', prefix: '' });
     first.start(site.encryption);
     first.enqueue(entry('ecg-reports/2024/03/19/a.pdf', '2024-03-19'));
