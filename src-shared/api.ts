@@ -36,6 +36,8 @@ export interface InFlightUpload {
 export interface StatusSnapshot {
   /** Settings a person should know are weak (e.g. no client-side encryption). */
   warnings: string[];
+  /** The IT policy file in force (null: none) and the settings it locks, e.g. `store.bucket`. */
+  policy: { path: string | null; locked: string[] };
   counts: Record<JobState, number>;
   paused: boolean;
   /** False while the store cannot be reached (uploads wait, a probe retries with backoff). */

@@ -1,13 +1,14 @@
 // What every command shares: flags, usage errors, output, reading a secret without echo.
 import { parseArgs } from 'node:util';
-import { loadConfig, type ResolvedConfig } from '../core/config/load.js';
+import type { ResolvedConfig } from '../core/config/load.js';
+import { defaultPolicyPath, loadEffectiveConfig } from '../core/config/policy.js';
 
 export class UsageError extends Error {}
 
 export interface Flags {
   config?: string; once?: boolean; json?: boolean; date?: string; key?: string; out?: string; dir?: string;
   quiet?: boolean; help?: boolean; file?: string; 'key-id'?: string; 'key-file'?: string; rsa?: boolean;
-  'access-key-id'?: string;
+  'access-key-id'?: string; policy?: string;
 }
 
 export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -19,15 +20,17 @@ export function parse(argv: string[]): { positionals: string[]; flags: Flags } {
       date: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, dir: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' }, file: { type: 'string' },
       'key-id': { type: 'string' }, 'key-file': { type: 'string' }, rsa: { type: 'boolean' },
-      'access-key-id': { type: 'string' },
+      'access-key-id': { type: 'string' }, policy: { type: 'string' },
     },
   });
   return { positionals, flags: values };
 }
 
+/** The user's config merged with the IT policy (default path per OS, or --policy FILE). */
 export function needConfig(flags: Flags): ResolvedConfig {
   if (!flags.config) throw new UsageError('--config FILE is required');
-  return loadConfig(flags.config);
+  const { config, locked, policyPath } = loadEffectiveConfig(flags.config, flags.policy ?? defaultPolicyPath());
+  return { ...config, policy: { path: policyPath, locked } };
 }
 
 export function need<K extends keyof Flags>(flags: Flags, name: K, shown: string): NonNullable<Flags[K]> {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { AppApi, AppEvents, StatusSnapshot, StoredRecord } from '../../src-shared/api.js';
 import { dayPrefixes, describeKey } from '../../src-shared/keys.js';
 import { fail, ok, type Result } from '../../src-shared/result.js';
-import { ConfigError, loadConfig, type ResolvedConfig } from './config/load.js';
+import { ConfigError, type ResolvedConfig } from './config/load.js';
+import { defaultPolicyPath, loadEffectiveConfig } from './config/policy.js';
 import { prepareDemo } from './demo/profile.js';
 import { openDatabase, type Db } from './db/open.js';
 import { FileReports } from './queue/file-reports.js';
@@ -250,6 +251,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     return {
       warnings: this.config.encryption.mode === 'sse-only'
         ? ['encryption.mode is "sse-only": records leave this workstation without client-side encryption'] : [],
+      policy: this.config.policy ?? { path: null, locked: [] },
       counts: this.jobs.counts(),
       paused: this.queue.isPaused,
       storeReachable: this.queue.isOnline,
@@ -300,10 +302,13 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
  * The desktop app's agent: settings from `dataDir/medrelay.json`, or the demo profile (folder
  * store, sample folders) when there are none yet.
  */
-export function createAgent(opts: { dataDir: string; logDir: string }): Agent {
+export function createAgent(opts: { dataDir: string; logDir: string; policyPath?: string }): Agent {
   const file = join(opts.dataDir, 'medrelay.json');
-  const config = existsSync(file) ? loadConfig(file) : prepareDemo(join(opts.dataDir, 'demo'));
-  return new Agent(config, { log: createLogger({ logDir: opts.logDir }) });
+  const policyPath = opts.policyPath ?? defaultPolicyPath();
+  if (!existsSync(file) && !existsSync(policyPath)) return new Agent(prepareDemo(join(opts.dataDir, 'demo')), { log: createLogger({ logDir: opts.logDir }) });
+  // An invalid policy throws (PolicyError): the app refuses to upload rather than fall back.
+  const { config, locked, policyPath: used } = loadEffectiveConfig(file, policyPath, { userConfigOptional: true, defaults: { dataDir: opts.dataDir } });
+  return new Agent({ ...config, policy: { path: used, locked } }, { log: createLogger({ logDir: opts.logDir }) });
 }
 
 async function wrap<T>(f: () => Promise<T>): Promise<Result<T>> {

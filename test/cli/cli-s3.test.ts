@@ -83,4 +83,20 @@ describe('medrelay CLI errors', () => {
     expect(s.counts['retry-wait']).toBe(0);
     expect(s.recentErrors[0]!.code).toBe('auth');
   });
+
+  it('applies the IT policy: its settings win and show as locked; an invalid policy stops with exit 2', async () => {
+    const dir = tempDir('cli-policy');
+    const bucket = await freshBucket('policy');
+    const config = writeS3Config(dir, bucket, { queue: { concurrency: 4 } });
+    const policy = join(dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ queue: { concurrency: 2 } }));
+    const status = await runCli(['status', '--config', config, '--policy', policy, '--json'], { env: s3Env() });
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { policy: unknown }).policy).toEqual({ path: policy, locked: ['queue.concurrency'] });
+    writeFileSync(policy, JSON.stringify({ queue: { concurrency: 'many' } }));
+    const bad = await runCli(['agent', '--config', config, '--policy', policy, '--once'], { env: s3Env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(policy);
+    expect(bad.stderr).toContain('queue.concurrency');
+  });
 });

@@ -14,6 +14,7 @@ import {
 
 const snapshot: StatusSnapshot = {
   warnings: [],
+  policy: { path: null, locked: [] },
   counts: { queued: 1, uploading: 0, committed: 0, 'retry-wait': 0, done: 3, 'needs-attention': 0, failed: 0 },
   paused: false, storeReachable: true, watched: [], inFlight: [], recentErrors: [], incompleteFiles: 0, oldestWaiting: null, nextRetryAt: null,
 };

@@ -11,7 +11,12 @@ export class ConfigError extends Error {
 }
 
 /** A validated config with absolute paths and every default filled in. */
-export type ResolvedConfig = Config & { workstationId: string; configPath: string | null };
+export type ResolvedConfig = Config & {
+  workstationId: string;
+  configPath: string | null;
+  /** The IT policy merged in, and the settings it locks (config/policy.ts). */
+  policy?: { path: string | null; locked: string[] };
+};
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;

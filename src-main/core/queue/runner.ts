@@ -273,6 +273,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   }
 
   private publish(job: Job, state: JobEvent['state'], extra: Partial<JobEvent> = {}): void {
+    // A job that left the upload is no longer in flight for whoever reads the status on this event.
+    if (state !== 'uploading' && state !== 'committed') this.active.delete(job.id);
     this.emit('job', { jobId: job.id, file: job.sourcePath, key: job.objectKey, state, size: job.size, ...extra });
   }
 }
