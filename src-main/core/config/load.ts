@@ -18,7 +18,8 @@ export type ResolvedConfig = Config & {
   policy?: { path: string | null; locked: string[] };
 };
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a zod issue's path in the raw input. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -27,7 +28,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function settingName(path: readonly PropertyKey[]): string {
+/** `store.bucket`, `watch[0].kind`: a setting's name as a person writes it. */
+export function settingName(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') || '(root)';
 }
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import type { z } from 'zod';
-import { ConfigError, parseConfig, type ResolvedConfig } from './load.js';
+import { ConfigError, parseConfig, settingName, valueAt, type ResolvedConfig } from './load.js';
 import { configSchema } from './schema.js';
 
 /** Where IT puts the policy on each OS (Windows: under %ProgramData%). */
@@ -80,19 +80,6 @@ export function lockedSettings(policy: Json, prefix = ''): string[] {
     const path = prefix ? `${prefix}.${key}` : key;
     return isObject(value) ? lockedSettings(value, path) : [path];
   }).sort();
-}
-
-function settingName(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') || '(root)';
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const p of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 /** `a` is `b` or inside it (`store.bucket` is inside `store`; `watch[0].kind` inside `watch`). */

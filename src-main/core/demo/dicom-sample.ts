@@ -17,7 +17,8 @@ export interface SampleDicom {
 const LONG_VRS = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN']);
 const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7';
 
-function element(group: number, elem: number, vr: string, value: Buffer | string, lengthOverride?: number): Buffer {
+/** One Explicit VR Little Endian element (header + value padded to even length). */
+export function dicomElement(group: number, elem: number, vr: string, value: Buffer | string, lengthOverride?: number): Buffer {
   let v = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
   if (v.length % 2) v = Buffer.concat([v, Buffer.from(vr === 'UI' ? [0] : [0x20])]);
   const length = lengthOverride ?? v.length;
@@ -41,34 +42,34 @@ function us(n: number): Buffer {
 export function dicomHeader(s: SampleDicom): Buffer {
   if (s.pixelBytes % 2) throw new Error('pixelBytes must be even');
   const meta = Buffer.concat([
-    element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
-    element(0x0002, 0x0002, 'UI', SECONDARY_CAPTURE),
-    element(0x0002, 0x0003, 'UI', s.sopUid),
-    element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
-    element(0x0002, 0x0012, 'UI', '1.2.826.0.1.3680043.10.1234.1'),
+    dicomElement(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
+    dicomElement(0x0002, 0x0002, 'UI', SECONDARY_CAPTURE),
+    dicomElement(0x0002, 0x0003, 'UI', s.sopUid),
+    dicomElement(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
+    dicomElement(0x0002, 0x0012, 'UI', '1.2.826.0.1.3680043.10.1234.1'),
   ]);
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(meta.length);
   const side = Math.max(1, Math.floor(Math.sqrt(s.pixelBytes)));
   const dataset = Buffer.concat([
-    element(0x0008, 0x0016, 'UI', SECONDARY_CAPTURE),
-    element(0x0008, 0x0018, 'UI', s.sopUid),
-    element(0x0008, 0x0020, 'DA', s.studyDate),
-    element(0x0008, 0x0060, 'CS', s.modality ?? 'OT'),
-    element(0x0010, 0x0010, 'PN', s.patientName ?? 'DEMO^PATIENT'),
-    element(0x0010, 0x0020, 'LO', s.patientId ?? 'DEMO-0001'),
-    element(0x0020, 0x000d, 'UI', s.studyUid),
-    element(0x0020, 0x000e, 'UI', s.seriesUid),
-    element(0x0028, 0x0002, 'US', us(1)),
-    element(0x0028, 0x0010, 'US', us(side)),
-    element(0x0028, 0x0011, 'US', us(side)),
-    element(0x0028, 0x0100, 'US', us(8)),
-    element(0x0028, 0x0101, 'US', us(8)),
-    element(0x0028, 0x0102, 'US', us(7)),
-    element(0x0028, 0x0103, 'US', us(0)),
-    element(0x7fe0, 0x0010, 'OB', Buffer.alloc(0), s.pixelBytes),
+    dicomElement(0x0008, 0x0016, 'UI', SECONDARY_CAPTURE),
+    dicomElement(0x0008, 0x0018, 'UI', s.sopUid),
+    dicomElement(0x0008, 0x0020, 'DA', s.studyDate),
+    dicomElement(0x0008, 0x0060, 'CS', s.modality ?? 'OT'),
+    dicomElement(0x0010, 0x0010, 'PN', s.patientName ?? 'DEMO^PATIENT'),
+    dicomElement(0x0010, 0x0020, 'LO', s.patientId ?? 'DEMO-0001'),
+    dicomElement(0x0020, 0x000d, 'UI', s.studyUid),
+    dicomElement(0x0020, 0x000e, 'UI', s.seriesUid),
+    dicomElement(0x0028, 0x0002, 'US', us(1)),
+    dicomElement(0x0028, 0x0010, 'US', us(side)),
+    dicomElement(0x0028, 0x0011, 'US', us(side)),
+    dicomElement(0x0028, 0x0100, 'US', us(8)),
+    dicomElement(0x0028, 0x0101, 'US', us(8)),
+    dicomElement(0x0028, 0x0102, 'US', us(7)),
+    dicomElement(0x0028, 0x0103, 'US', us(0)),
+    dicomElement(0x7fe0, 0x0010, 'OB', Buffer.alloc(0), s.pixelBytes),
   ]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), element(0x0002, 0x0000, 'UL', groupLength), meta, dataset]);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), dicomElement(0x0002, 0x0000, 'UL', groupLength), meta, dataset]);
 }
 
 /** A whole small file in memory (header + deterministic pixel bytes). */

@@ -3,6 +3,8 @@ import { mkdtemp, open, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inspectFile, type Inspection, type WatchKind } from '../../../src-main/core/records/inspect.js';
+import { dicomElement } from '../../../src-main/core/demo/dicom-sample.js';
+import { samplePdf } from '../../../src-main/core/demo/samples.js';
 
 export const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 
@@ -30,48 +32,13 @@ export async function inspect(path: string, watchKind: WatchKind = 'auto', mtime
 
 /** A minimal valid one-page PDF (no PHI), with a correct xref table. */
 export function minimalPdf(): Buffer {
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>',
-    '<< /Length 21 >>\nstream\n0 0 m 100 100 l S\nendstream',
-  ];
-  let body = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
+  return samplePdf('test');
 }
 
 // --- DICOM, Explicit VR Little Endian, built by hand -------------------------------------------
 
-const LONG_VRS = new Set(['OB', 'OW', 'SQ', 'UN', 'UT']);
-
-function evenPadded(value: string, vr: string): Buffer {
-  const b = Buffer.from(value, 'latin1');
-  if (b.length % 2 === 0) return b;
-  return Buffer.concat([b, Buffer.from(vr === 'UI' ? [0] : [0x20])]);
-}
-
 /** One Explicit VR Little Endian element header (+ value when given). */
-export function element(group: number, elem: number, vr: string, value: Buffer | string, length?: number): Buffer {
-  const v = typeof value === 'string' ? evenPadded(value, vr) : value;
-  const len = length ?? v.length;
-  const long = LONG_VRS.has(vr);
-  const h = Buffer.alloc(long ? 12 : 8);
-  h.writeUInt16LE(group, 0);
-  h.writeUInt16LE(elem, 2);
-  h.write(vr, 4, 'latin1');
-  if (long) h.writeUInt32LE(len, 8);
-  else h.writeUInt16LE(len, 6);
-  return Buffer.concat([h, v]);
-}
+export const element = dicomElement;
 
 export function itemHeader(elem: number, length: number): Buffer {
   const h = Buffer.alloc(8);
