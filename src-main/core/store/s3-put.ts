@@ -6,6 +6,7 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand,
   ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass,
 } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
@@ -123,11 +124,15 @@ export class S3Writer {
       const id = uploadId;
       const worker = async () => {
         for (let n = missing.shift(); n !== undefined; n = missing.shift()) {
-          // A buffered body: the SDK can put its checksum in a header (a stream would need aws-chunked
-          // trailers, which Ceph RGW refuses with 411). Memory: partSize × partsInFlight per upload.
-          const body = await readPart(file, (n - 1) * partSize, sizeOf(n));
+          // With flexible checksums the body is buffered, so the SDK puts its checksum in a header (a
+          // stream would need aws-chunked trailers, which Ceph RGW refuses with 411); memory is then
+          // partSize × partsInFlight per upload. Without, the part streams from the spool file.
+          const start = (n - 1) * partSize;
+          const body = this.cfg.checksum === 'when-supported'
+            ? await readPart(file, start, sizeOf(n))
+            : createReadStream(file, { start, end: start + sizeOf(n) - 1, highWaterMark: 1024 * 1024 });
           const r = await this.client.send(new UploadPartCommand({
-            ...s3, UploadId: id, PartNumber: n, ContentLength: body.length, Body: body,
+            ...s3, UploadId: id, PartNumber: n, ContentLength: sizeOf(n), Body: body,
           }), req.signal ? { abortSignal: req.signal } : {});
           const part = { partNumber: n, etag: r.ETag!, size: sizeOf(n) };
           have.set(n, part);
