@@ -101,4 +101,14 @@ describe('Agent.runOnce with a folder store', () => {
     expect(ids).toEqual([record!.key]);
     again.close();
   });
+
+  it('stores records as they are only when sse-only is set explicitly, and warns about it in status', async () => {
+    const { dir, config } = setup('agent-sse-only', { encryption: { mode: 'sse-only' } });
+    writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240316_080000.pdf'), samplePdf('plain'));
+    const agent = new Agent(config, { secrets: null });
+    expect((await agent.runOnce()).delivered).toBe(1);
+    expect(readFileSync(join(dir, 'store/ecg-reports/2024/03/16/ECG_Report_20240316_080000.pdf')).equals(samplePdf('plain'))).toBe(true);
+    expect(agent.status().warnings).toEqual([expect.stringMatching(/sse-only.*without client-side encryption/)]);
+    agent.close();
+  });
 });
