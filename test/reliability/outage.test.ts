@@ -45,7 +45,7 @@ describe('store outage', () => {
       }
       agent.kill('SIGTERM');
       expect(await exited(agent)).toBe(0);
-      const failedAttempts = (whileDown.match(/store unreachable/g) ?? []).length;
+      const failedAttempts = (whileDown.match(/job \d+ retry-wait: .*store unreachable/g) ?? []).length;
       const probes = (whileDown.match(/probe \d+: still unreachable/g) ?? []).length;
       const log = readFileSync(join(dataDir, 'logs/agent.log'), 'utf8');
       const check = await checkDelivery(dir, config, 'outage', w, env, client);
