@@ -97,10 +97,25 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.queue.on('job', (e) => {
       this.emit('job', e);
       // Progress ticks are many; the status summary changes only with a job's state.
-      if (!(e.state === 'uploading' && e.sent)) this.emit('status', this.status());
+      if (!(e.state === 'uploading' && e.sent)) this.statusChanged();
       if (e.error) this.log.warn(`job ${e.jobId} ${e.state}: ${e.error.message}`);
       else if (e.state === 'done') this.log.info(`delivered ${e.file} as ${e.key}`);
     });
+  }
+
+  private statusTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Pushes the status summary to listeners (the window, the tray), at most every 250 ms: it costs
+   * a few queries over the whole job table, too much to pay per job event with a large backlog.
+   */
+  private statusChanged(): void {
+    if (this.listenerCount('status') === 0 || this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.emit('status', this.status());
+    }, 250);
+    this.statusTimer.unref();
   }
 
   /** Watched folders must exist: a typo in a path must not look like a quiet day. */

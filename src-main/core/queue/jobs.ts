@@ -125,8 +125,11 @@ export class JobRepository {
     if (limit <= 0) return [];
     return this.db.transaction(() => {
       const t = this.now();
-      const rows = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued'
-        OR (state = 'retry-wait' AND next_attempt_at <= ?) ORDER BY id LIMIT ?`).all(t, limit) as Job[];
+      // Two indexed lookups: an OR across states would scan the whole table on every claim.
+      const queued = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ?`).all(limit) as Job[];
+      const due = queued.length < limit ? this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'retry-wait' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT ?`).all(t, limit - queued.length) as Job[] : [];
+      const rows = [...queued, ...due];
       const claim = this.db.prepare(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ? WHERE id = ?`);
       for (const r of rows) claim.run(t, r.id);
       return rows.map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
