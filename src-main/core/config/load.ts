@@ -69,12 +69,13 @@ export function parseConfig(input: unknown, baseDir: string, source = 'configura
   };
 }
 
-export function loadConfig(file: string): ResolvedConfig {
-  const path = resolve(file);
+/** A config file's JSON object; a missing file is `{}` when `optional`. Errors name the file. */
+export function readConfigJson(path: string, optional = false): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
   }
   let json: unknown;
@@ -83,5 +84,11 @@ export function loadConfig(file: string): ResolvedConfig {
   } catch (e) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
-  return { ...parseConfig(json, dirname(path), path), configPath: path };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`config file ${path} must hold a JSON object of settings`);
+  return json as Record<string, unknown>;
+}
+
+export function loadConfig(file: string): ResolvedConfig {
+  const path = resolve(file);
+  return { ...parseConfig(readConfigJson(path), dirname(path), path), configPath: path };
 }

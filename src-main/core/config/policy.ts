@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, win32 } from 'node:path';
 import type { z } from 'zod';
-import { ConfigError, parseConfig, settingName, valueAt, type ResolvedConfig } from './load.js';
+import { ConfigError, parseConfig, readConfigJson, settingName, valueAt, type ResolvedConfig } from './load.js';
 import { configSchema } from './schema.js';
 
 /** Where IT puts the policy on each OS (Windows: under %ProgramData%). */
@@ -152,24 +152,6 @@ export function readPolicy(policyPath: string): Json | null {
   return json;
 }
 
-function readUserConfig(path: string, optional: boolean): Json {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (optional && (e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!isObject(json)) throw new ConfigError(`config file ${path} must hold a JSON object of settings`);
-  return json;
-}
-
 /**
  * The settings MedRelay runs with: `defaults`, then the user's config file, then the IT policy
  * (default: the OS's policy path). Throws PolicyError when the policy is wrong (even if the user's
@@ -183,7 +165,7 @@ export function loadEffectiveConfig(
   const userPath = resolve(userConfigPath);
   const policyFile = resolve(policyPath);
   const policy = readPolicy(policyFile);
-  const user = readUserConfig(userPath, opts.userConfigOptional ?? false);
+  const user = readConfigJson(userPath, opts.userConfigOptional ?? false) as Json;
   const locked = policy ? lockedSettings(policy) : [];
   const merged = mergeSettings(mergeSettings(opts.defaults ?? {}, user), policy ?? {});
 
