@@ -19,19 +19,19 @@ describe('agent killed with SIGKILL again and again', () => {
       store: { partSizeBytes: 5 * MB, partsInFlight: 2 },
       queue: { concurrency: 3, retryBaseMs: 100, retryMaxMs: 1000, staleUploadAfterMs: 3_600_000 },
     });
-    const w = writeWorkload(dir, { small: 150, large: 5, largeBytes: 60 * MB, day: '2024-07-01', seed: 11 });
+    const w = writeWorkload(dir, { small: 150, large: 6, largeBytes: 64 * MB, day: '2024-07-01', seed: 11 });
     let seed = 12345;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const dataDir = join(dir, 'data');
     let kills = 0;
     const progress: string[] = [];
-    for (let round = 0; round < 16; round++) {
+    for (let round = 0; round < 20; round++) {
       const before = progressMarker(dataDir);
       const agent = spawnAgent(config, s3Env());
       // Kill once this run has got something into the store (an object or a part), at a random moment after.
       const started = Date.now();
       while (Date.now() - started < 20_000 && progressMarker(dataDir) === before) await sleep(50);
-      await sleep(Math.floor(random() * 500));
+      await sleep(Math.floor(random() * 250));
       agent.kill('SIGKILL');
       await exited(agent);
       kills++;
@@ -48,7 +48,8 @@ describe('agent killed with SIGKILL again and again', () => {
     const retries = jobs.reduce((n, j) => n + Math.max(0, j.attempts - 1), 0);
     console.log(`sigkill: files ${w.expected.size}, bytes ${w.bytes}, kills ${kills} (done after each: ${progress.join(' ')}), ` +
       `retries ${retries}, large uploads resumed from parts ${resumed.length} (${resumed.map((j) => j.resumedParts).join('+')} parts), ` +
-      `duplicates found = ${check.extra.length}, corrupt = ${check.corrupt.length}, missing = ${check.missing.length}, open multipart uploads = ${check.openUploads}`);
+      `duplicates found = ${check.extra.length}, corrupt = ${check.corrupt.length}, missing = ${check.missing.length}, open multipart uploads = ${check.openUploads}` +
+      (check.corrupt.length ? `\n${check.corrupt.join('\n')}` : ''));
     expect(kills).toBeGreaterThanOrEqual(10);
     expect(check).toEqual({ missing: [], extra: [], corrupt: [], openUploads: 0 });
     expect(jobs.every((j) => j.state === 'done')).toBe(true);

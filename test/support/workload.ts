@@ -68,7 +68,8 @@ export async function checkDelivery(dir: string, config: string, bucket: string,
     await Promise.all(entries.slice(i, i + 4).map(async ([key, sha], j) => {
       const out = join(dir, `check-${i + j}`);
       const r = await runCli(['get', '--config', config, '--key', key, '--out', out], { env });
-      if (r.code !== 0 || createHash('sha256').update(readFileSync(out)).digest('hex') !== sha) corrupt.push(key);
+      if (r.code !== 0) corrupt.push(`${key}: get exited ${r.code}: ${r.stderr.trim()}`);
+      else if (createHash('sha256').update(readFileSync(out)).digest('hex') !== sha) corrupt.push(`${key}: other bytes than the source`);
     }));
   }
   const openUploads = (await listOpenMultipartUploads(client, bucket)).length;

@@ -22,6 +22,11 @@ export interface PayloadOptions {
   spoolDir: string;
   /** Records smaller than this are encrypted into memory and sent in one request. */
   inMemoryLimit: number;
+  /**
+   * Called before a new spool replaces whatever was there: the job's earlier multipart upload
+   * must be forgotten first, or a crash in between could resume it with parts of other ciphertext.
+   */
+  forgetUpload: () => Promise<void>;
 }
 
 export interface Payload {
@@ -29,8 +34,6 @@ export interface Payload {
   format: ObjectFormat;
   /** Bytes the store will hold. */
   storedSize: number;
-  /** The spool file was made anew: an upload begun from an earlier spool cannot be resumed. */
-  freshSpool: boolean;
   discard(): Promise<void>;
 }
 
@@ -77,11 +80,11 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
   const small = job.size < opts.inMemoryLimit;
   if (!enc && !small) {
     // sse-only: the file itself; the runner checks it did not change around the upload.
-    return { data: { file: job.sourcePath, size: job.size }, format, storedSize: job.size, freshSpool: false, discard: async () => {} };
+    return { data: { file: job.sourcePath, size: job.size }, format, storedSize: job.size, discard: async () => {} };
   }
   if (!small && job.uploadId && job.storedSize !== null) {
     const s = await stat(spool).catch(() => null);
-    if (s?.size === job.storedSize) return { data: { file: spool, size: s.size }, format, storedSize: s.size, freshSpool: false, discard };
+    if (s?.size === job.storedSize) return { data: { file: spool, size: s.size }, format, storedSize: s.size, discard };
   }
   const hash = createHash('sha256');
   let read = 0;
@@ -104,8 +107,9 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
     await pipeline([source, ...stages, sink]);
     if (read !== job.size || hash.digest('hex') !== job.sha256) return 'changed';
     const buffer = Buffer.concat(sink.chunks);
-    return { data: { buffer }, format, storedSize: buffer.length, freshSpool: false, discard: async () => {} };
+    return { data: { buffer }, format, storedSize: buffer.length, discard: async () => {} };
   }
+  await opts.forgetUpload();
   await mkdir(opts.spoolDir, { recursive: true });
   const tmp = `${spool}.tmp`;
   try {
@@ -120,5 +124,5 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
     throw e;
   }
   const size = (await stat(spool)).size;
-  return { data: { file: spool, size }, format, storedSize: size, freshSpool: true, discard };
+  return { data: { file: spool, size }, format, storedSize: size, discard };
 }

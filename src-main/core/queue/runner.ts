@@ -169,13 +169,16 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       if (s.size !== job.size || Math.trunc(s.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed after it was queued');
       const payload = await preparePayload(job, {
         encryption: this.encryption, workstationId: this.opts.workstationId, spoolDir: this.opts.spoolDir, inMemoryLimit: this.opts.partSize,
+        forgetUpload: async () => {
+          // New ciphertext: parts of an earlier upload cannot be reused. Forget it in the database
+          // before the new spool exists, so no crash can pair the two.
+          const current = this.jobs.get(job.id)?.uploadId;
+          if (!current) return;
+          this.jobs.endUpload(job.id);
+          await this.store.abortUpload?.(job.objectKey, current).catch(() => {});
+        },
       });
       if (payload === 'changed') return this.changed(job, 'changed while it was read');
-      if (payload.freshSpool && job.uploadId) {
-        // New ciphertext: parts of the earlier upload cannot be reused.
-        await this.store.abortUpload?.(job.objectKey, job.uploadId).catch(() => {});
-        this.jobs.endUpload(job.id);
-      }
       this.jobs.setStoredSize(job.id, payload.storedSize);
       await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
       const token = `${this.opts.workstationId}/${job.id}`;
