@@ -87,8 +87,8 @@ export async function runGet(flags: Flags): Promise<number> {
 export async function runRetry(flags: Flags): Promise<number> {
   const agent = new Agent(needConfig(flags));
   try {
-    const n = agent.jobs.requeueParked() + agent.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = NULL
-      WHERE state = 'needs-attention' AND last_error_code = 'not-found'`).run().changes;
+    // A person acted: also files that vanished (and were put back), beside what a restart retries.
+    const n = agent.jobs.requeueParked(['auth', 'network', 'internal', 'not-found']);
     out(`${n} record(s) queued again; a running agent picks them up`);
     return 0;
   } finally {

@@ -213,9 +213,9 @@ export class JobRepository {
   }
 
   /** A person acted (restart, `medrelay retry`): parked jobs are tried again. */
-  requeueParked(): number {
+  requeueParked(codes: readonly ErrorCode[] = ['auth', 'network', 'internal']): number {
     return this.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = NULL, updated_at = ?
-      WHERE state = 'needs-attention' AND last_error_code IN ('auth', 'network', 'internal')`).run(this.now()).changes;
+      WHERE state = 'needs-attention' AND last_error_code IN (SELECT value FROM json_each(?))`).run(this.now(), JSON.stringify(codes)).changes;
   }
 
   counts(): Record<JobState, number> {

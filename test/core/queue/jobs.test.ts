@@ -94,6 +94,19 @@ describe('JobRepository', () => {
     expect(r.get(j.id)!.uploadId).toBeNull();
   });
 
+  it('brings parked jobs back by the reasons given: a restart retries credentials, a person also vanished files', () => {
+    const r = repo();
+    const auth = r.enqueue(job({ sha256: 'a1', objectKey: 'k-auth' })).job;
+    const gone = r.enqueue(job({ sha256: 'g1', objectKey: 'k-gone' })).job;
+    r.claimDue(2);
+    r.setState(auth.id, 'needs-attention', { code: 'auth', message: 'refused' });
+    r.setState(gone.id, 'needs-attention', { code: 'not-found', message: 'vanished' });
+    expect(r.requeueParked()).toBe(1);
+    expect(r.get(gone.id)!.state).toBe('needs-attention');
+    expect(r.requeueParked(['not-found'])).toBe(1);
+    expect(r.counts()).toMatchObject({ queued: 2, 'needs-attention': 0 });
+  });
+
   it('knows a file version already taken, so it is not hashed again', () => {
     const r = repo();
     r.enqueue(job());
