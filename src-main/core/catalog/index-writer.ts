@@ -9,6 +9,7 @@ import type { KeyringNode } from '@aws-crypto/client-node';
 import { basename, dirname } from 'node:path';
 import { PACKAGE_NAME, type RecordKind } from '../../../src-shared/keys.js';
 import type { Db } from '../db/open.js';
+import { statement } from '../db/statements.js';
 import { toStoreError } from '../store/errors.js';
 import { METADATA, type ObjectStore } from '../store/types.js';
 import { INDEX_KIND, indexEntrySchema, newIndexKey, type IndexDocument, type IndexEntry } from './entry.js';
@@ -71,6 +72,10 @@ export class IndexWriter {
   private failures = 0;
   private readonly now: () => number;
 
+  private sql(text: string) {
+    return statement(this.db, text);
+  }
+
   constructor(private readonly db: Db, private readonly store: ObjectStore, private readonly opts: IndexWriterOptions) {
     this.now = opts.now ?? Date.now;
   }
@@ -98,7 +103,7 @@ export class IndexWriter {
 
   /** Puts an entry in the outbox (synchronous, so it can share the caller's transaction). */
   enqueue(entry: IndexEntry): void {
-    this.db.prepare('INSERT INTO index_outbox (date, entry, created_at) VALUES (?, ?, ?)').run(entry.date, JSON.stringify(entry), this.now());
+    this.sql('INSERT INTO index_outbox (date, entry, created_at) VALUES (?, ?, ?)').run(entry.date, JSON.stringify(entry), this.now());
     if (!this.started) return;
     if (this.pending() >= (this.opts.maxEntries ?? 500)) this.schedule(0);
     else if (!this.timer) this.schedule(this.opts.batchDelayMs ?? 1000);
@@ -111,7 +116,7 @@ export class IndexWriter {
 
   /** Entries not yet in the store. */
   pending(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM index_outbox WHERE sent_at IS NULL').get() as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM index_outbox WHERE sent_at IS NULL').get() as { n: number }).n;
   }
 
   /** Writes every waiting entry now, then packs; returns how many index objects were written. Throws StoreErrors. */
@@ -125,7 +130,7 @@ export class IndexWriter {
       const packs = this.assignPacks();
       await mapLimit(packs, limit, (key) => this.writePack(key));
       // Small objects of a day that never gathered enough to pack: readers fetch them one by one.
-      this.db.prepare('DELETE FROM index_outbox WHERE pack_key IS NULL AND sent_at < ?').run(this.now() - 36 * 3600_000);
+      this.sql('DELETE FROM index_outbox WHERE pack_key IS NULL AND sent_at < ?').run(this.now() - 36 * 3600_000);
       return batches.length + packs.length;
     };
     const next = (this.flushing ?? Promise.resolve()).then(run);
@@ -168,8 +173,8 @@ export class IndexWriter {
   private assignBatches(): string[] {
     const max = this.opts.maxEntries ?? 500;
     return this.db.transaction(() => {
-      const loose = this.db.prepare('SELECT id, date FROM index_outbox WHERE batch_key IS NULL ORDER BY date, id').all() as { id: number; date: string }[];
-      const set = this.db.prepare('UPDATE index_outbox SET batch_key = ? WHERE id = ?');
+      const loose = this.sql('SELECT id, date FROM index_outbox WHERE batch_key IS NULL ORDER BY date, id').all() as { id: number; date: string }[];
+      const set = this.sql('UPDATE index_outbox SET batch_key = ? WHERE id = ?');
       let key = '';
       let date = '';
       let count = 0;
@@ -182,7 +187,7 @@ export class IndexWriter {
         set.run(key, row.id);
         count++;
       }
-      return (this.db.prepare('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE batch_key IS NOT NULL AND sent_at IS NULL ORDER BY batch_key').all() as { k: string }[]).map((r) => r.k);
+      return (this.sql('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE batch_key IS NOT NULL AND sent_at IS NULL ORDER BY batch_key').all() as { k: string }[]).map((r) => r.k);
     })();
   }
 
@@ -194,37 +199,37 @@ export class IndexWriter {
   private assignPacks(): string[] {
     const after = this.opts.packAfter ?? 64;
     return this.db.transaction(() => {
-      const days = this.db.prepare('SELECT DISTINCT date FROM index_outbox WHERE sent_at IS NOT NULL AND pack_key IS NULL').all() as { date: string }[];
-      const set = this.db.prepare('UPDATE index_outbox SET pack_key = ? WHERE batch_key = ? AND pack_key IS NULL');
+      const days = this.sql('SELECT DISTINCT date FROM index_outbox WHERE sent_at IS NOT NULL AND pack_key IS NULL').all() as { date: string }[];
+      const set = this.sql('UPDATE index_outbox SET pack_key = ? WHERE batch_key = ? AND pack_key IS NULL');
       for (const { date } of days) {
-        const small = (this.db.prepare('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE date = ? AND sent_at IS NOT NULL AND pack_key IS NULL ORDER BY batch_key')
+        const small = (this.sql('SELECT DISTINCT batch_key AS k FROM index_outbox WHERE date = ? AND sent_at IS NOT NULL AND pack_key IS NULL ORDER BY batch_key')
           .all(date) as { k: string }[]).map((r) => r.k);
         for (let i = 0; small.length - i >= after; i += PACK_MAX_COVERS) {
           const pack = newIndexKey(date, this.opts.workstationId, this.opts.prefix, this.now(), true);
           for (const k of small.slice(i, i + PACK_MAX_COVERS)) set.run(pack, k);
         }
       }
-      return (this.db.prepare('SELECT DISTINCT pack_key AS k FROM index_outbox WHERE pack_key IS NOT NULL ORDER BY pack_key').all() as { k: string }[]).map((r) => r.k);
+      return (this.sql('SELECT DISTINCT pack_key AS k FROM index_outbox WHERE pack_key IS NOT NULL ORDER BY pack_key').all() as { k: string }[]).map((r) => r.k);
     })();
   }
 
   private async writeBatch(key: string): Promise<void> {
-    const rows = this.db.prepare('SELECT id, date, entry, batch_key FROM index_outbox WHERE batch_key = ? AND sent_at IS NULL ORDER BY id').all(key) as OutboxRow[];
+    const rows = this.sql('SELECT id, date, entry, batch_key FROM index_outbox WHERE batch_key = ? AND sent_at IS NULL ORDER BY id').all(key) as OutboxRow[];
     if (rows.length === 0) return;
     await this.putIndex(key, { medrelayIndex: 1, date: rows[0]!.date, workstation: this.opts.workstationId, entries: rows.map((r) => JSON.parse(r.entry) as IndexEntry) });
     // Entries of a small object wait to be packed; a big object is read in one request anyway.
-    if (rows.length < PACK_SMALL) this.db.prepare('UPDATE index_outbox SET sent_at = ? WHERE batch_key = ?').run(this.now(), key);
-    else this.db.prepare('DELETE FROM index_outbox WHERE batch_key = ?').run(key);
+    if (rows.length < PACK_SMALL) this.sql('UPDATE index_outbox SET sent_at = ? WHERE batch_key = ?').run(this.now(), key);
+    else this.sql('DELETE FROM index_outbox WHERE batch_key = ?').run(key);
   }
 
   private async writePack(key: string): Promise<void> {
-    const rows = this.db.prepare('SELECT id, date, entry, batch_key FROM index_outbox WHERE pack_key = ? ORDER BY batch_key, id').all(key) as OutboxRow[];
+    const rows = this.sql('SELECT id, date, entry, batch_key FROM index_outbox WHERE pack_key = ? ORDER BY batch_key, id').all(key) as OutboxRow[];
     if (rows.length === 0) return;
     await this.putIndex(key, {
       medrelayIndex: 1, date: rows[0]!.date, workstation: this.opts.workstationId,
       entries: rows.map((r) => JSON.parse(r.entry) as IndexEntry), covers: [...new Set(rows.map((r) => r.batch_key!))],
     });
-    this.db.prepare('DELETE FROM index_outbox WHERE pack_key = ?').run(key);
+    this.sql('DELETE FROM index_outbox WHERE pack_key = ?').run(key);
   }
 
   private async putIndex(key: string, doc: IndexDocument): Promise<void> {

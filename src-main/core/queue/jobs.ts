@@ -1,10 +1,11 @@
 // The persisted job table: every state change is one SQLite transaction, so a crash leaves each
 // job in a named state that the next start continues from.
 import type { Db } from '../db/open.js';
+import { statement } from '../db/statements.js';
 import type { JobState, ProblemReport } from '../../../src-shared/api.js';
 import type { ErrorCode } from '../../../src-shared/result.js';
 import type { RecordKind } from '../../../src-shared/keys.js';
-import { checkTransition, TransitionError } from './states.js';
+import { checkTransition, TRANSITIONS, TransitionError } from './states.js';
 
 export interface Job {
   id: number;
@@ -57,8 +58,31 @@ const COLUMNS = `id, source_path AS sourcePath, size, mtime_ms AS mtimeMs, sha25
   resumed_parts AS resumedParts`;
 
 
+/** The states a job may be in to move to each state (itself included: a repeated write is allowed). */
+const SOURCES = Object.fromEntries((Object.keys(TRANSITIONS) as JobState[]).map((to) => [
+  to, [to, ...(Object.keys(TRANSITIONS) as JobState[]).filter((from) => TRANSITIONS[from].includes(to))],
+])) as Record<JobState, JobState[]>;
+
+/** One UPDATE per target state, allowed only from the states listed in states.ts. */
+function setStateSql(to: JobState): string {
+  return `UPDATE jobs SET state = ?, last_error_code = ?, last_error = ?, next_attempt_at = ?,
+    uploaded_at = COALESCE(?, uploaded_at), stored_size = COALESCE(?, stored_size), updated_at = ?
+    WHERE id = ? AND state IN (${SOURCES[to].map((s) => `'${s}'`).join(', ')})`;
+}
+
 export class JobRepository {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+  // Transactions are built once: better-sqlite3 wraps the function on every db.transaction() call.
+  private readonly enqueueTx: (job: NewJob) => EnqueueOutcome;
+  private readonly claimTx: (limit: number) => Job[];
+
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
+    this.enqueueTx = db.transaction((job: NewJob) => this.enqueueNow(job));
+    this.claimTx = db.transaction((limit: number) => this.claimNow(limit));
+  }
+
+  private sql(text: string) {
+    return statement(this.db, text);
+  }
 
   /** Runs `f` in one transaction with the job table (for writes that belong with a state change). */
   transaction(f: () => void): void {
@@ -66,185 +90,191 @@ export class JobRepository {
   }
 
   get(id: number): Job | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`).get(id) as Job | undefined;
+    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`).get(id) as Job | undefined;
   }
 
   /** A job for exactly this version of a file (path, size, mtime), so it need not be hashed again. */
   findByVersion(sourcePath: string, size: number, mtimeMs: number): Job | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE source_path = ? AND size = ? AND mtime_ms = ?
+    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE source_path = ? AND size = ? AND mtime_ms = ?
       ORDER BY id DESC LIMIT 1`).get(sourcePath, size, mtimeMs) as Job | undefined;
   }
 
   /** Adds a file's content to the queue unless that content is already known under its key. */
   enqueue(job: NewJob): EnqueueOutcome {
-    return this.db.transaction((): EnqueueOutcome => {
-      const t = this.now();
-      const sameContent = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? AND sha256 = ?`)
-        .get(job.objectKey, job.sha256) as Job | undefined;
-      if (sameContent) {
-        if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
-          // Seen again after a person's fix (or a new copy of the file): try once more.
-          checkTransition(sameContent.id, sameContent.state, 'queued');
-          this.db.prepare(`UPDATE jobs SET state = 'queued', source_path = ?, size = ?, mtime_ms = ?, attempts = 0,
-            next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
-          return { outcome: 'queued', job: this.get(sameContent.id)! };
-        }
-        if (sameContent.sourcePath !== job.sourcePath || sameContent.mtimeMs !== job.mtimeMs) {
-          this.db.prepare('UPDATE jobs SET source_path = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?')
-            .run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
-        }
-        return { outcome: 'duplicate', job: sameContent };
+    return this.enqueueTx(job);
+  }
+
+  private enqueueNow(job: NewJob): EnqueueOutcome {
+    const t = this.now();
+    const sameContent = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? AND sha256 = ?`)
+      .get(job.objectKey, job.sha256) as Job | undefined;
+    if (sameContent) {
+      if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
+        // Seen again after a person's fix (or a new copy of the file): try once more.
+        checkTransition(sameContent.id, sameContent.state, 'queued');
+        this.sql(`UPDATE jobs SET state = 'queued', source_path = ?, size = ?, mtime_ms = ?, attempts = 0,
+          next_attempt_at = NULL, updated_at = ? WHERE id = ?`).run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
+        return { outcome: 'queued', job: this.get(sameContent.id)! };
       }
-      const others = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`)
-        .all(job.objectKey) as Job[];
-      const pendingSameFile = others.find((o) => (o.state === 'queued' || o.state === 'retry-wait') && o.sourcePath === job.sourcePath);
-      if (pendingSameFile) {
-        // New content: an upload begun for the old content is abandoned (its parts are stale).
-        this.db.prepare(`UPDATE jobs SET size = ?, mtime_ms = ?, sha256 = ?, kind = ?, record_date = ?, content_type = ?,
-          upload_id = NULL, part_size = NULL, stored_size = NULL, updated_at = ? WHERE id = ?`)
-          .run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
-        this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(pendingSameFile.id);
-        return { outcome: 'updated', job: this.get(pendingSameFile.id)! };
+      if (sameContent.sourcePath !== job.sourcePath || sameContent.mtimeMs !== job.mtimeMs) {
+        this.sql('UPDATE jobs SET source_path = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?')
+          .run(job.sourcePath, job.size, job.mtimeMs, t, sameContent.id);
       }
-      const existing = others.find((o) => o.state === 'done' || o.state === 'uploading' || o.state === 'committed');
-      const info = this.db.prepare(`INSERT INTO jobs (source_path, size, mtime_ms, sha256, kind, record_date, object_key,
-        content_type, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`)
-        .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t);
-      const id = Number(info.lastInsertRowid);
-      if (existing) {
-        const message = `${job.sourcePath} would replace ${job.objectKey}, already delivered from ${existing.sourcePath} with other content; rename one of the files or remove the stored object`;
-        this.setState(id, 'needs-attention', { code: 'conflict', message });
-        return { outcome: 'conflict', job: this.get(id)!, existing };
-      }
-      return { outcome: 'queued', job: this.get(id)! };
-    })();
+      return { outcome: 'duplicate', job: sameContent };
+    }
+    const others = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`)
+      .all(job.objectKey) as Job[];
+    const pendingSameFile = others.find((o) => (o.state === 'queued' || o.state === 'retry-wait') && o.sourcePath === job.sourcePath);
+    if (pendingSameFile) {
+      // New content: an upload begun for the old content is abandoned (its parts are stale).
+      this.sql(`UPDATE jobs SET size = ?, mtime_ms = ?, sha256 = ?, kind = ?, record_date = ?, content_type = ?,
+        upload_id = NULL, part_size = NULL, stored_size = NULL, updated_at = ? WHERE id = ?`)
+        .run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
+      this.sql('DELETE FROM parts WHERE job_id = ?').run(pendingSameFile.id);
+      return { outcome: 'updated', job: this.get(pendingSameFile.id)! };
+    }
+    const existing = others.find((o) => o.state === 'done' || o.state === 'uploading' || o.state === 'committed');
+    const info = this.sql(`INSERT INTO jobs (source_path, size, mtime_ms, sha256, kind, record_date, object_key,
+      content_type, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`)
+      .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t);
+    const id = Number(info.lastInsertRowid);
+    if (existing) {
+      const message = `${job.sourcePath} would replace ${job.objectKey}, already delivered from ${existing.sourcePath} with other content; rename one of the files or remove the stored object`;
+      this.setState(id, 'needs-attention', { code: 'conflict', message });
+      return { outcome: 'conflict', job: this.get(id)!, existing };
+    }
+    return { outcome: 'queued', job: this.get(id)! };
   }
 
   /** Moves up to `limit` due jobs to `uploading` and returns them, oldest first. */
   claimDue(limit: number): Job[] {
     if (limit <= 0) return [];
-    return this.db.transaction(() => {
-      const t = this.now();
-      // Two indexed lookups: an OR across states would scan the whole table on every claim.
-      const queued = this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ?`).all(limit) as Job[];
-      const due = queued.length < limit ? this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'retry-wait' AND next_attempt_at <= ?
-        ORDER BY next_attempt_at LIMIT ?`).all(t, limit - queued.length) as Job[] : [];
-      const rows = [...queued, ...due];
-      const claim = this.db.prepare(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ? WHERE id = ?`);
-      for (const r of rows) claim.run(t, r.id);
-      return rows.map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
-    })();
+    return this.claimTx(limit);
   }
 
-  /** Moves a job to its next state (checked against states.ts) in one transaction. */
-  setState(id: number, state: JobState, opts: { code?: ErrorCode; message?: string; nextAttemptAt?: number; uploadedAt?: number } = {}): void {
-    this.db.transaction(() => {
-      const current = this.db.prepare('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined;
-      if (!current) throw new TransitionError(`job ${id} does not exist`);
-      checkTransition(id, current.state, state);
-      this.db.prepare(`UPDATE jobs SET state = ?, last_error_code = ?, last_error = ?, next_attempt_at = ?,
-        uploaded_at = COALESCE(?, uploaded_at), updated_at = ? WHERE id = ?`)
-        .run(state, opts.code ?? null, opts.message ?? null, opts.nextAttemptAt ?? null, opts.uploadedAt ?? null, this.now(), id);
-    })();
+  private claimNow(limit: number): Job[] {
+    const t = this.now();
+    // Two indexed lookups: an OR across states would scan the whole table on every claim.
+    const queued = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ?`).all(limit) as Job[];
+    const due = queued.length < limit ? this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = 'retry-wait' AND next_attempt_at <= ?
+      ORDER BY next_attempt_at LIMIT ?`).all(t, limit - queued.length) as Job[] : [];
+    const rows = [...queued, ...due];
+    const claim = this.sql(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ? WHERE id = ?`);
+    for (const r of rows) claim.run(t, r.id);
+    return rows.map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
+  }
+
+  /**
+   * Moves a job to its next state (checked against states.ts): one UPDATE that only applies from
+   * an allowed state; the current state is read only to explain a refusal.
+   */
+  setState(id: number, state: JobState, opts: { code?: ErrorCode; message?: string; nextAttemptAt?: number; uploadedAt?: number; storedSize?: number } = {}): void {
+    const r = this.sql(setStateSql(state)).run(state, opts.code ?? null, opts.message ?? null, opts.nextAttemptAt ?? null,
+      opts.uploadedAt ?? null, opts.storedSize ?? null, this.now(), id);
+    if (r.changes === 1) return;
+    const current = this.sql('SELECT state FROM jobs WHERE id = ?').get(id) as { state: JobState } | undefined;
+    if (!current) throw new TransitionError(`job ${id} does not exist`);
+    checkTransition(id, current.state, state);
+    throw new TransitionError(`job ${id} could not go from ${current.state} to ${state}`);
   }
 
   /** After a crash: jobs that were uploading or committed go back to the queue; their upload is kept. */
   requeueInterrupted(): number {
-    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state IN ('uploading', 'committed')`).run(this.now()).changes;
+    return this.sql(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state IN ('uploading', 'committed')`).run(this.now()).changes;
   }
 
   /** Records the multipart upload a job now owns (and forgets parts of any earlier one). */
   beginUpload(id: number, uploadId: string, partSize: number, storedSize: number): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(id);
-      this.db.prepare('UPDATE jobs SET upload_id = ?, part_size = ?, stored_size = ?, updated_at = ? WHERE id = ?')
+      this.sql('DELETE FROM parts WHERE job_id = ?').run(id);
+      this.sql('UPDATE jobs SET upload_id = ?, part_size = ?, stored_size = ?, updated_at = ? WHERE id = ?')
         .run(uploadId, partSize, storedSize, this.now(), id);
     })();
   }
 
   setStoredSize(id: number, storedSize: number): void {
-    this.db.prepare('UPDATE jobs SET stored_size = ? WHERE id = ?').run(storedSize, id);
+    this.sql('UPDATE jobs SET stored_size = ? WHERE id = ?').run(storedSize, id);
   }
 
   /** Forgets a job's multipart upload (finished, aborted, or gone from the store). */
   endUpload(id: number): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM parts WHERE job_id = ?').run(id);
-      this.db.prepare('UPDATE jobs SET upload_id = NULL, part_size = NULL WHERE id = ?').run(id);
+      this.sql('DELETE FROM parts WHERE job_id = ?').run(id);
+      this.sql('UPDATE jobs SET upload_id = NULL, part_size = NULL WHERE id = ?').run(id);
     })();
   }
 
   partDone(id: number, part: PartRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO parts (job_id, part_number, etag, size) VALUES (?, ?, ?, ?)').run(id, part.partNumber, part.etag, part.size);
+    this.sql('INSERT OR REPLACE INTO parts (job_id, part_number, etag, size) VALUES (?, ?, ?, ?)').run(id, part.partNumber, part.etag, part.size);
   }
 
   parts(id: number): PartRecord[] {
-    return this.db.prepare('SELECT part_number AS partNumber, etag, size FROM parts WHERE job_id = ? ORDER BY part_number').all(id) as PartRecord[];
+    return this.sql('SELECT part_number AS partNumber, etag, size FROM parts WHERE job_id = ? ORDER BY part_number').all(id) as PartRecord[];
   }
 
   addResumedParts(id: number, n: number): void {
-    this.db.prepare('UPDATE jobs SET resumed_parts = resumed_parts + ? WHERE id = ?').run(n, id);
+    this.sql('UPDATE jobs SET resumed_parts = resumed_parts + ? WHERE id = ?').run(n, id);
   }
 
   /** Upload ids owned by unfinished jobs, by key: a multipart upload not listed here is stale. */
   ownedUploads(): Map<string, string> {
-    const rows = this.db.prepare(`SELECT object_key AS key, upload_id AS uploadId FROM jobs WHERE upload_id IS NOT NULL AND state != 'done'`).all() as { key: string; uploadId: string }[];
+    const rows = this.sql(`SELECT object_key AS key, upload_id AS uploadId FROM jobs WHERE upload_id IS NOT NULL AND state != 'done'`).all() as { key: string; uploadId: string }[];
     return new Map(rows.map((r) => [r.uploadId, r.key]));
   }
 
   /** Keys of unfinished jobs: a multipart upload on such a key that the job does not own was left by a crash. */
   pendingKeys(): Set<string> {
-    return new Set((this.db.prepare(`SELECT object_key AS key FROM jobs WHERE state != 'done'`).all() as { key: string }[]).map((r) => r.key));
+    return new Set((this.sql(`SELECT object_key AS key FROM jobs WHERE state != 'done'`).all() as { key: string }[]).map((r) => r.key));
   }
 
   /** Verified jobs uploaded before `uploadedBefore` whose source file the retention policy has not handled. */
   dueForRetention(uploadedBefore: number): Job[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = 'done' AND retained_at IS NULL AND uploaded_at <= ?
+    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = 'done' AND retained_at IS NULL AND uploaded_at <= ?
       ORDER BY id LIMIT 10000`).all(uploadedBefore) as Job[];
   }
 
   markRetained(id: number, at: number): void {
-    this.db.prepare('UPDATE jobs SET retained_at = ? WHERE id = ?').run(at, id);
+    this.sql('UPDATE jobs SET retained_at = ? WHERE id = ?').run(at, id);
   }
 
   /** The store is back: jobs waiting because of it are due now. */
   dueNow(code: ErrorCode): number {
-    return this.db.prepare(`UPDATE jobs SET next_attempt_at = ? WHERE state = 'retry-wait' AND last_error_code = ?`).run(this.now(), code).changes;
+    return this.sql(`UPDATE jobs SET next_attempt_at = ? WHERE state = 'retry-wait' AND last_error_code = ?`).run(this.now(), code).changes;
   }
 
   /** A person acted (restart, `medrelay retry`): parked jobs are tried again. */
   requeueParked(codes: readonly ErrorCode[] = ['auth', 'network', 'internal']): number {
-    return this.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = NULL, updated_at = ?
+    return this.sql(`UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = NULL, updated_at = ?
       WHERE state = 'needs-attention' AND last_error_code IN (SELECT value FROM json_each(?))`).run(this.now(), JSON.stringify(codes)).changes;
   }
 
   counts(): Record<JobState, number> {
     const out: Record<JobState, number> = { queued: 0, uploading: 0, committed: 0, 'retry-wait': 0, done: 0, 'needs-attention': 0, failed: 0 };
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {
+    for (const r of this.sql('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[]) {
       out[r.state] = r.n;
     }
     return out;
   }
 
   pendingCount(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','committed','retry-wait')`).get() as { n: number }).n;
+    return (this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','committed','retry-wait')`).get() as { n: number }).n;
   }
 
   nextRetryAt(): number | null {
-    return (this.db.prepare(`SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'retry-wait'`).get() as { t: number | null }).t;
+    return (this.sql(`SELECT MIN(next_attempt_at) AS t FROM jobs WHERE state = 'retry-wait'`).get() as { t: number | null }).t;
   }
 
   oldestWaiting(): Job | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state IN ('queued','retry-wait') ORDER BY created_at, id LIMIT 1`).get() as Job | undefined;
+    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state IN ('queued','retry-wait') ORDER BY created_at, id LIMIT 1`).get() as Job | undefined;
   }
 
   withState(state: JobState, limit = 1000): Job[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM jobs WHERE state = ? ORDER BY id LIMIT ?`).all(state, limit) as Job[];
+    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = ? ORDER BY id LIMIT ?`).all(state, limit) as Job[];
   }
 
   /** Jobs whose last attempt left an error, most recent first. */
   recentErrors(limit: number): ProblemReport[] {
-    const rows = this.db.prepare(`SELECT source_path AS file, object_key AS key, last_error_code AS code,
+    const rows = this.sql(`SELECT source_path AS file, object_key AS key, last_error_code AS code,
       last_error AS reason, updated_at AS at FROM jobs WHERE last_error IS NOT NULL AND state != 'done'
       ORDER BY updated_at DESC, id DESC LIMIT ?`).all(limit) as (Omit<ProblemReport, 'at'> & { at: number })[];
     return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
