@@ -207,9 +207,11 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     const doneBefore = this.jobs.counts().done;
     const encryption = await this.encryption();
     await this.abortStaleUploads();
-    await this.scanStable(summary);
+    // Uploads start while the folders are still being scanned: taking a file (reading, hashing)
+    // and sending the ones before it overlap.
     this.queue.start(encryption);
     this.browsing.index.start(encryption);
+    await this.scanStable(summary);
     await this.drain(maxAttempts);
     await this.queue.stop();
     await this.browsing.index.stop();
@@ -240,7 +242,11 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
         if (!p.v || v.size !== p.v.size || v.mtimeMs !== p.v.mtimeMs) { next.set(file, { folder: p.folder, v }); continue; }
         const r = await this.intake.take(file, v, p.folder.kind, true);
         if (r.result === 'known') summary.alreadyKnown++;
-        else if (r.result === 'enqueued') { if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++; else summary.enqueued++; }
+        else if (r.result === 'enqueued') {
+          if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++;
+          else summary.enqueued++;
+          this.queue.pump();
+        }
         else if (r.result === 'incomplete') summary.incomplete.push({ file, reason: r.reason });
         else if (r.result === 'rejected') summary.rejected.push({ file, reason: r.reason });
         else next.set(file, { folder: p.folder, v: versionOf(file) });
