@@ -42,6 +42,22 @@ export function encrypting(keyring: KeyringNode, context: Record<string, string>
   return encryptStream(keyring, { suiteId: SUITE, frameLength: FRAME_LENGTH, encryptionContext: context });
 }
 
+/**
+ * Encrypts a whole plaintext held in memory: the same message as `encrypting`, without a stream
+ * pipeline around it (what small records pay per file). Written in one `end()`, with no
+ * `plaintextLength` (see above).
+ */
+export function encryptBuffer(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const s = encrypting(keyring, context);
+    s.on('data', (c: Buffer) => out.push(c));
+    s.once('error', reject);
+    s.once('end', () => resolve(out.length === 1 ? out[0]! : Buffer.concat(out)));
+    s.end(plaintext);
+  });
+}
+
 /** Decrypts an object; only unsigned committing messages are accepted. */
 export function decrypting(keyring: KeyringNode): Duplex {
   return decryptUnsignedMessageStream(keyring);

@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encrypting, encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
 import type { PutData } from '../store/types.js';
 import type { Job } from './jobs.js';
+import { inMemoryPayload } from './payload-memory.js';
 
 /** Client-side encryption of every upload; null in sse-only mode. */
 export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
@@ -57,14 +58,6 @@ function prepend(head: Buffer): Transform {
   });
 }
 
-class Collector extends Writable {
-  readonly chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.chunks.push(chunk);
-    done();
-  }
-}
-
 /** Removes whatever was spooled for a job. */
 export async function discardSpool(spoolDir: string, jobId: number): Promise<void> {
   const names = await readdir(spoolDir).catch(() => [] as string[]);
@@ -77,12 +70,12 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
   const format: ObjectFormat = enc ? (isNamed(job) ? 'esdk2-named' : 'esdk2') : 'plain';
   const spool = join(opts.spoolDir, `${job.id}.${format}`);
   const discard = () => rm(spool, { force: true });
-  const small = job.size < opts.inMemoryLimit;
-  if (!enc && !small) {
+  if (job.size < opts.inMemoryLimit) return inMemoryPayload(job, enc, format, opts.workstationId);
+  if (!enc) {
     // sse-only: the file itself; the runner checks it did not change around the upload.
     return { data: { file: job.sourcePath, size: job.size }, format, storedSize: job.size, discard: async () => {} };
   }
-  if (!small && job.uploadId && job.storedSize !== null) {
+  if (job.uploadId && job.storedSize !== null) {
     const s = await stat(spool).catch(() => null);
     if (s?.size === job.storedSize) return { data: { file: spool, size: s.size }, format, storedSize: s.size, discard };
   }
@@ -102,13 +95,6 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
     stages.push(encrypting(enc.keyring, encryptionContext(job.kind, opts.workstationId)));
   }
   const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
-  if (small) {
-    const sink = new Collector();
-    await pipeline([source, ...stages, sink]);
-    if (read !== job.size || hash.digest('hex') !== job.sha256) return 'changed';
-    const buffer = Buffer.concat(sink.chunks);
-    return { data: { buffer }, format, storedSize: buffer.length, discard: async () => {} };
-  }
   await opts.forgetUpload();
   await mkdir(opts.spoolDir, { recursive: true });
   const tmp = `${spool}.tmp`;

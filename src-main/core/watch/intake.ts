@@ -1,11 +1,9 @@
 // Takes a stable file into the queue: skip a version already known, check it is complete by its
 // format, classify it, hash it, compute its key, and enqueue it. Nothing half-written is taken.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
 import { opaqueId } from '../records/opaque-name.js';
+import { sha256OfFile } from '../records/file-bytes.js';
 import { inspectFile, type WatchKind } from '../records/inspect.js';
 import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
 import type { FileReports } from '../queue/file-reports.js';
@@ -25,12 +23,6 @@ export interface IntakeOptions {
   prefix: string;
   /** Salt for {opaque} key ids (see records/opaque-name.ts). */
   namingSalt: Buffer;
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), h);
-  return h.digest('hex');
 }
 
 export class Intake {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encrypting, encryptionContext } from '../../../src-main/core/crypto/envelope.js';
+import { encryptBuffer, encrypting, encryptionContext } from '../../../src-main/core/crypto/envelope.js';
 import { aesKeyring, buildDecryptKeyring, buildEncryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { newAesKey, newRsaPair, readKeyFile, rsaKeyIdOf, writeKeyFile } from '../../../src-main/core/crypto/key-files.js';
 import { decryptWithKeyFile } from '../../../src-main/core/crypto/manage.js';
@@ -33,6 +33,16 @@ describe('envelope encryption', () => {
     expect([...enc.subarray(0, 3)]).toEqual([0x02, 0x04, 0x78]); // message v2, committing suite 0x0478
     await decryptWithKeyFile(aesFile, join(dir, 'a.enc'), join(dir, 'a.out'));
     expect(readFileSync(join(dir, 'a.out')).equals(plain)).toBe(true);
+  });
+
+  it('encrypts a buffer in memory into the same kind of message, across frames and empty', async () => {
+    for (const [name, data] of [['multi-frame', plain], ['empty', Buffer.alloc(0)], ['one byte', Buffer.from('x')]] as const) {
+      const enc = await encryptBuffer(siteRing, encryptionContext('ecg-report', 'ws-1'), data);
+      expect([...enc.subarray(0, 3)], name).toEqual([0x02, 0x04, 0x78]);
+      writeFileSync(join(dir, `m-${name}.enc`), enc);
+      await decryptWithKeyFile(aesFile, join(dir, `m-${name}.enc`), join(dir, `m-${name}.out`));
+      expect(readFileSync(join(dir, `m-${name}.out`)).equals(data), name).toBe(true);
+    }
   });
 
   it('refuses an object with one byte flipped, and writes nothing', async () => {
