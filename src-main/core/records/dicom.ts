@@ -2,12 +2,11 @@
 // preamble, meta header and attributes; our walker (dicom-walk.ts) proves that the whole data set is
 // present, because dicom-parser does not: on cut-off input it may throw (strings, Errors, or
 // { exception, dataSet } objects) or silently return a data set whose last element runs past the end.
-import type { FileHandle } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet } from 'dicom-parser';
 import { dateFromDicomDA } from './dates.js';
 import { tagName, walkDataSet, WalkProblem, type Encoding, type WalkedDataSet } from './dicom-walk.js';
-import { BufferSource, FileSource, readAt, type ByteSource } from './source.js';
+import { BufferSource, FileSource, readAt, type ByteSource, type ReadHandle } from './source.js';
 
 export type DicomCheck =
   | { status: 'complete'; studyUid: string; seriesUid: string; sopUid: string; date: string | null }
@@ -70,7 +69,7 @@ function parseMeta(head: Buffer): { meta: DataSet & { position?: number }; probl
   }
 }
 
-async function readMeta(handle: FileHandle, size: number, name: string, stats: DicomStats): Promise<Meta | DicomCheck> {
+async function readMeta(handle: ReadHandle, size: number, name: string, stats: DicomStats): Promise<Meta | DicomCheck> {
   let headSize = Math.min(size, HEAD);
   for (;;) {
     const head = await readAt(handle, 0, headSize);
@@ -107,7 +106,7 @@ async function readMeta(handle: FileHandle, size: number, name: string, stats: D
   }
 }
 
-async function inflate(handle: FileHandle, meta: Meta, size: number, name: string, stats: DicomStats): Promise<ByteSource | DicomCheck> {
+async function inflate(handle: ReadHandle, meta: Meta, size: number, name: string, stats: DicomStats): Promise<ByteSource | DicomCheck> {
   if (size > DEFLATED_MAX_FILE) {
     return { status: 'rejected', reason: `${name} uses the Deflated transfer syntax and is larger than ${DEFLATED_MAX_FILE / 1048576} MB` };
   }
@@ -126,7 +125,7 @@ async function inflate(handle: FileHandle, meta: Meta, size: number, name: strin
 }
 
 /** Checks a DICOM Part 10 file without reading its bulk data, and reads its UIDs and date. */
-export async function checkDicom(handle: FileHandle, size: number, name: string, stats: DicomStats = { bytesRead: 0 }): Promise<DicomCheck> {
+export async function checkDicom(handle: ReadHandle, size: number, name: string, stats: DicomStats = { bytesRead: 0 }): Promise<DicomCheck> {
   if (size === 0) return { status: 'incomplete', reason: `${name} is empty` };
   if (size < PREAMBLE) return { status: 'incomplete', reason: `${name} is shorter than the 132-byte DICOM preamble` };
   const magic = await readAt(handle, 128, 4);

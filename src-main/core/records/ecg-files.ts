@@ -1,6 +1,5 @@
 // Completeness of the files ECG carts write: PDF reports and JSON documents.
-import type { FileHandle } from 'node:fs/promises';
-import { readAt } from './source.js';
+import { readAt, type ReadHandle } from './source.js';
 
 export type FileCheck<T = undefined> =
   | { status: 'complete'; value: T }
@@ -12,7 +11,7 @@ const PDF_WINDOW = 1024;
 export const JSON_MAX = 64 * 1024 * 1024;
 
 /** A PDF is complete when it starts with %PDF- and ends with %%EOF (then only whitespace) in its last 1024 bytes. */
-export async function checkPdf(handle: FileHandle, size: number, name: string): Promise<FileCheck> {
+export async function checkPdf(handle: ReadHandle, size: number, name: string): Promise<FileCheck> {
   if (size === 0) return { status: 'incomplete', reason: `${name} is empty` };
   const head = await readAt(handle, 0, Math.min(size, PDF_WINDOW));
   if (!head.toString('latin1').includes('%PDF-')) {
@@ -29,7 +28,7 @@ export async function checkPdf(handle: FileHandle, size: number, name: string): 
 }
 
 /** A JSON file is complete when it parses; the parsed document is returned for classification. */
-export async function checkJson(handle: FileHandle, size: number, name: string): Promise<FileCheck<unknown>> {
+export async function checkJson(handle: ReadHandle, size: number, name: string): Promise<FileCheck<unknown>> {
   if (size === 0) return { status: 'incomplete', reason: `${name} is empty` };
   if (size > JSON_MAX) return { status: 'rejected', reason: `${name} is larger than ${JSON_MAX / 1048576} MB, too large for a JSON record` };
   const bytes = await readAt(handle, 0, size);

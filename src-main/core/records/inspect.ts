@@ -6,7 +6,7 @@ import { DEFAULT_LAYOUT, objectKey, PACKAGE_NAME, SIGNUP_PREFIX, type RecordRef 
 import { dateFromJson, dateFromName, localDate } from './dates.js';
 import { checkDicom } from './dicom.js';
 import { checkJson, checkPdf } from './ecg-files.js';
-import { readAt } from './source.js';
+import { MemoryHandle, readAt, type ReadHandle } from './source.js';
 
 export type WatchKind = 'ecg' | 'dicom' | 'auto';
 export type FileFormat = 'pdf' | 'json' | 'dicom';
@@ -46,7 +46,7 @@ function dicomByName(ext: string): boolean {
   return ext === '.dcm' || ext === '.dicom' || ext === '' || /^\.\d+$/.test(ext);
 }
 
-async function detectFormat(handle: FileHandle, ext: string, size: number): Promise<FileFormat | null> {
+async function detectFormat(handle: ReadHandle, ext: string, size: number): Promise<FileFormat | null> {
   if (ext === '.pdf') return 'pdf';
   if (ext === '.json') return 'json';
   if (dicomByName(ext)) return 'dicom';
@@ -82,24 +82,36 @@ export async function inspectFile(path: string, opts: { watchKind: WatchKind; mt
     if (stat.size !== opts.size) {
       return { status: 'incomplete', reason: `${fileName} changed size from ${opts.size} to ${stat.size} bytes` };
     }
-    const format = await detectFormat(handle, extname(fileName).toLowerCase(), stat.size);
-    if (format === null || !ACCEPTS[opts.watchKind].includes(format)) return rejectFormat(fileName, format, opts.watchKind);
-    const inspection = format === 'dicom'
-      ? await inspectDicom(handle, stat.size, fileName, opts.mtimeMs)
-      : await inspectEcg(handle, stat.size, path, format, opts.mtimeMs);
-    if (inspection.status !== 'complete') return inspection;
-    const key = objectKey(inspection.record.ref, DEFAULT_LAYOUT);
-    return key.ok ? inspection : { status: 'rejected', reason: key.error.message };
+    return await inspectOpen(handle, path, opts);
   } finally {
     await handle.close();
   }
+}
+
+/** Inspects a regular file's bytes already read into memory (`bytes.length` is its size). */
+export function inspectBytes(path: string, bytes: Buffer, opts: { watchKind: WatchKind; mtimeMs: number }): Promise<Inspection> {
+  const fileName = basename(path);
+  if (isTemporaryName(fileName)) return Promise.resolve({ status: 'rejected', reason: 'temporary file' });
+  return inspectOpen(new MemoryHandle(bytes), path, { ...opts, size: bytes.length });
+}
+
+async function inspectOpen(handle: ReadHandle, path: string, opts: { watchKind: WatchKind; mtimeMs: number; size: number }): Promise<Inspection> {
+  const fileName = basename(path);
+  const format = await detectFormat(handle, extname(fileName).toLowerCase(), opts.size);
+  if (format === null || !ACCEPTS[opts.watchKind].includes(format)) return rejectFormat(fileName, format, opts.watchKind);
+  const inspection = format === 'dicom'
+    ? await inspectDicom(handle, opts.size, fileName, opts.mtimeMs)
+    : await inspectEcg(handle, opts.size, path, format, opts.mtimeMs);
+  if (inspection.status !== 'complete') return inspection;
+  const key = objectKey(inspection.record.ref, DEFAULT_LAYOUT);
+  return key.ok ? inspection : { status: 'rejected', reason: key.error.message };
 }
 
 function noDate(fileName: string, mtimeMs: number): Inspection {
   return { status: 'rejected', reason: `${fileName} has no record date and its modification time (${mtimeMs}) is not a usable date` };
 }
 
-async function inspectDicom(handle: FileHandle, size: number, fileName: string, mtimeMs: number): Promise<Inspection> {
+async function inspectDicom(handle: ReadHandle, size: number, fileName: string, mtimeMs: number): Promise<Inspection> {
   const check = await checkDicom(handle, size, fileName);
   if (check.status !== 'complete') return check;
   const { studyUid, seriesUid, sopUid, date } = check;
@@ -116,7 +128,7 @@ async function inspectDicom(handle: FileHandle, size: number, fileName: string, 
   };
 }
 
-async function inspectEcg(handle: FileHandle, size: number, path: string, format: 'pdf' | 'json', mtimeMs: number): Promise<Inspection> {
+async function inspectEcg(handle: ReadHandle, size: number, path: string, format: 'pdf' | 'json', mtimeMs: number): Promise<Inspection> {
   const fileName = basename(path);
   let doc: unknown;
   if (format === 'pdf') {

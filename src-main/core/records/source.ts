@@ -1,6 +1,25 @@
 // Bounded random access to a file's bytes: a small read window instead of the whole file, so that
 // inspecting a 2 GB DICOM series file costs a few hundred kilobytes of memory.
-import type { FileHandle } from 'node:fs/promises';
+
+/**
+ * What the format checks read through: an open file (a FileHandle fits), or a file's bytes already
+ * in memory (MemoryHandle).
+ */
+export interface ReadHandle {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/** A file's bytes held in memory, read like an open file. */
+export class MemoryHandle implements ReadHandle {
+  constructor(private readonly bytes: Uint8Array) {}
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    const end = Math.min(this.bytes.length, position + length);
+    const n = Math.max(0, end - position);
+    if (n > 0) buffer.set(this.bytes.subarray(position, end), offset);
+    return Promise.resolve({ bytesRead: n });
+  }
+}
 
 /** Thrown when a read needs bytes beyond the end of the data: the file is (still) too short. */
 export class EndOfData extends Error {
@@ -45,7 +64,7 @@ export class FileSource implements ByteSource {
   /** Total bytes read from disk, for tests that check the reader stays bounded. */
   bytesRead = 0;
 
-  constructor(private readonly handle: FileHandle, readonly size: number, windowSize = 256 * 1024) {
+  constructor(private readonly handle: ReadHandle, readonly size: number, windowSize = 256 * 1024) {
     this.window = Buffer.allocUnsafe(windowSize);
   }
 
@@ -83,7 +102,7 @@ export class FileSource implements ByteSource {
 }
 
 /** Reads up to `length` bytes at `position` (fewer at the end of the file). */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+export async function readAt(handle: ReadHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(Math.max(0, length));
   let done = 0;
   while (done < length) {
