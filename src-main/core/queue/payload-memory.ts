@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { encryptBuffer, encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
-import { readExactly, withFileBytes } from '../records/file-bytes.js';
+import { readExactly, takeWholeSync, withFileBytes } from '../records/file-bytes.js';
 import type { Job } from './jobs.js';
 import type { Payload, RunnerEncryption } from './payload.js';
 
@@ -19,11 +19,24 @@ export async function inMemoryPayload(job: Job, enc: RunnerEncryption, format: O
   }
   const context = encryptionContext(job.kind, workstationId);
   const header = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
-  // The plaintext is read into a reused buffer: the ciphertext is all that outlives this call.
-  const buffer = await withFileBytes(job.sourcePath, job.size, async (plain) => {
-    if (!unchanged(plain)) return null;
+  const encrypt = (plain: Buffer) => {
+    if (!unchanged(plain)) return Promise.resolve(null);
     return encryptBuffer(enc.keyring, context, header ? Buffer.concat([header, plain]) : plain);
-  });
+  };
+  // The plaintext is read into a reused buffer (with blocking calls when it is small, checked for
+  // the queued size and modification time): the ciphertext is all that outlives this call.
+  const whole = takeWholeSync(job.sourcePath, job);
+  if (whole === 'changed') return 'changed';
+  let buffer: Buffer | null;
+  if (whole) {
+    try {
+      buffer = await encrypt(whole.bytes);
+    } finally {
+      whole.release();
+    }
+  } else {
+    buffer = await withFileBytes(job.sourcePath, job.size, encrypt);
+  }
   if (!buffer) return 'changed';
   return { data: { buffer }, format, storedSize: buffer.length, discard };
 }

@@ -1,10 +1,11 @@
 // Takes a stable file into the queue: skip a version already known, check it is complete by its
 // format, classify it, hash it, compute its key, and enqueue it. Nothing half-written is taken.
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
 import { opaqueId } from '../records/opaque-name.js';
-import { sha256OfFile } from '../records/file-bytes.js';
-import { inspectFile, type WatchKind } from '../records/inspect.js';
+import { sha256OfFile, takeWholeSync, type LentBytes } from '../records/file-bytes.js';
+import { inspectBytes, inspectFile, type WatchKind } from '../records/inspect.js';
 import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
 import type { FileReports } from '../queue/file-reports.js';
 import type { FileVersion } from './stability.js';
@@ -38,9 +39,22 @@ export class Intake {
    */
   async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
     if (this.jobs.findByVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
+    // A small file is read once, and inspected and hashed from memory.
+    const whole = takeWholeSync(path, version);
+    if (whole === 'changed') return { result: 'moved-on' };
+    try {
+      return await this.takeVersion(path, version, watchKind, final, whole);
+    } finally {
+      whole?.release();
+    }
+  }
+
+  private async takeVersion(path: string, version: FileVersion, watchKind: WatchKind, final: boolean, whole: LentBytes | null): Promise<IntakeOutcome> {
     let inspection;
     try {
-      inspection = await inspectFile(path, { watchKind, mtimeMs: version.mtimeMs, size: version.size });
+      inspection = whole
+        ? await inspectBytes(path, whole.bytes, { watchKind, mtimeMs: version.mtimeMs })
+        : await inspectFile(path, { watchKind, mtimeMs: version.mtimeMs, size: version.size });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'moved-on' };
       throw e;
@@ -63,13 +77,18 @@ export class Intake {
       return { result: 'rejected', reason };
     }
     let sha256: string;
-    try {
-      sha256 = await sha256OfFile(path);
-      const after = await stat(path);
-      if (after.size !== version.size || Math.trunc(after.mtimeMs) !== version.mtimeMs) return { result: 'moved-on' };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'moved-on' };
-      throw e;
+    if (whole) {
+      // takeWholeSync checked size and modification time around its read.
+      sha256 = createHash('sha256').update(whole.bytes).digest('hex');
+    } else {
+      try {
+        sha256 = await sha256OfFile(path);
+        const after = await stat(path);
+        if (after.size !== version.size || Math.trunc(after.mtimeMs) !== version.mtimeMs) return { result: 'moved-on' };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'moved-on' };
+        throw e;
+      }
     }
     const enqueue = this.jobs.enqueue({
       sourcePath: path, size: version.size, mtimeMs: version.mtimeMs, sha256, kind: record.ref.kind,

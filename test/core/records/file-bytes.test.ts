@@ -1,0 +1,48 @@
+// Whole-file reads with reused buffers: small files in one blocking read, checked against the
+// version (size, modification time) the caller expects; everything else takes the ordinary path.
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readExactly, sha256OfFile, takeWholeSync, WHOLE_READ_MAX, withFileBytes } from '../../../src-main/core/records/file-bytes.js';
+import { tempDir } from '../../support/tmp.js';
+
+const dir = tempDir('file-bytes');
+const versionOf = (p: string) => { const s = statSync(p); return { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) }; };
+
+describe('file bytes', () => {
+  const small = join(dir, 'small.pdf');
+  const content = Buffer.from('%PDF-1.4\n' + 'y'.repeat(300_000) + '\n%%EOF\n');
+  writeFileSync(small, content);
+
+  it('lends a small file\'s bytes when it still has the expected version', () => {
+    const whole = takeWholeSync(small, versionOf(small));
+    if (!whole || whole === 'changed') throw new Error('expected bytes');
+    expect(whole.bytes.equals(content)).toBe(true);
+    whole.release();
+  });
+
+  it('leaves files of another version, folders, missing and large files to the ordinary path', () => {
+    const v = versionOf(small);
+    expect(takeWholeSync(small, { ...v, mtimeMs: v.mtimeMs - 1000 })).toBeNull();
+    expect(takeWholeSync(small, { ...v, size: v.size + 1 })).toBeNull();
+    mkdirSync(join(dir, 'folder'));
+    expect(takeWholeSync(join(dir, 'folder'), { size: 0, mtimeMs: 0 })).toBeNull();
+    expect(takeWholeSync(join(dir, 'missing.pdf'), v)).toBeNull();
+    const large = join(dir, 'large.dcm');
+    writeFileSync(large, Buffer.alloc(WHOLE_READ_MAX + 10, 7));
+    expect(takeWholeSync(large, versionOf(large))).toBeNull();
+  });
+
+  it('hashes and reads files of any size, and says when a file no longer has the expected size', async () => {
+    const large = join(dir, 'large.dcm');
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
+    writeFileSync(large, bytes);
+    expect(await sha256OfFile(large)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect((await readExactly(large, bytes.length))?.equals(bytes)).toBe(true);
+    expect(await readExactly(large, bytes.length - 1)).toBeNull();
+    expect(await readExactly(large, bytes.length + 1)).toBeNull();
+    expect(await withFileBytes(small, content.length, async (b) => b.equals(content))).toBe(true);
+    expect(await withFileBytes(small, content.length + 3, async () => true)).toBeNull();
+  });
+});
