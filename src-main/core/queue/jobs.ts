@@ -73,11 +73,11 @@ function setStateSql(to: JobState): string {
 export class JobRepository {
   // Transactions are built once: better-sqlite3 wraps the function on every db.transaction() call.
   private readonly enqueueTx: (job: NewJob) => EnqueueOutcome;
-  private readonly claimTx: (limit: number) => Job[];
+  private readonly claimTx: (rows: Job[], t: number) => Job[];
 
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
     this.enqueueTx = db.transaction((job: NewJob) => this.enqueueNow(job));
-    this.claimTx = db.transaction((limit: number) => this.claimNow(limit));
+    this.claimTx = db.transaction((rows: Job[], t: number) => this.claimNow(rows, t));
   }
 
   private sql(text: string) {
@@ -149,19 +149,21 @@ export class JobRepository {
   /** Moves up to `limit` due jobs to `uploading` and returns them, oldest first. */
   claimDue(limit: number): Job[] {
     if (limit <= 0) return [];
-    return this.claimTx(limit);
-  }
-
-  private claimNow(limit: number): Job[] {
     const t = this.now();
-    // Two indexed lookups: an OR across states would scan the whole table on every claim.
+    // Two indexed lookups: an OR across states would scan the whole table on every claim. Read
+    // outside a transaction: the queue is pumped after every file, and mostly finds nothing new.
     const queued = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ?`).all(limit) as Job[];
     const due = queued.length < limit ? this.sql(`SELECT ${COLUMNS} FROM jobs WHERE state = 'retry-wait' AND next_attempt_at <= ?
       ORDER BY next_attempt_at LIMIT ?`).all(t, limit - queued.length) as Job[] : [];
     const rows = [...queued, ...due];
-    const claim = this.sql(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ? WHERE id = ?`);
-    for (const r of rows) claim.run(t, r.id);
-    return rows.map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
+    return rows.length ? this.claimTx(rows, t) : [];
+  }
+
+  /** Claims the rows read by claimDue that are still waiting (another process may have moved one). */
+  private claimNow(rows: Job[], t: number): Job[] {
+    const claim = this.sql(`UPDATE jobs SET state = 'uploading', attempts = attempts + 1, updated_at = ?
+      WHERE id = ? AND state IN ('queued', 'retry-wait')`);
+    return rows.filter((r) => claim.run(t, r.id).changes === 1).map((r) => ({ ...r, state: 'uploading' as const, attempts: r.attempts + 1 }));
   }
 
   /**

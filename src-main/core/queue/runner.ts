@@ -4,6 +4,7 @@
 // until a probe finds it again; failures a person must fix (credentials, a conflict, a vanished
 // file) are parked in `needs-attention`, never retried in a loop.
 import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
 import type { IndexEntry } from '../catalog/entry.js';
@@ -162,10 +163,9 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   private async upload(a: Active): Promise<void> {
     const { job } = a;
     try {
-      const s = await stat(job.sourcePath).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new StoreError('not-found', `${job.sourcePath} vanished before it was uploaded to ${job.objectKey}; put it back and run "medrelay retry"`, false);
-        throw e;
-      });
+      // A blocking stat: a few microseconds, where the asynchronous one costs a thread-pool round trip per file.
+      const s = statSync(job.sourcePath, { throwIfNoEntry: false });
+      if (!s) throw new StoreError('not-found', `${job.sourcePath} vanished before it was uploaded to ${job.objectKey}; put it back and run "medrelay retry"`, false);
       if (s.size !== job.size || Math.trunc(s.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed after it was queued');
       const payload = await preparePayload(job, {
         encryption: this.encryption, workstationId: this.opts.workstationId, spoolDir: this.opts.spoolDir, inMemoryLimit: this.opts.partSize,
@@ -179,7 +179,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
         },
       });
       if (payload === 'changed') return this.changed(job, 'changed while it was read');
-      this.jobs.setStoredSize(job.id, payload.storedSize);
+      // A multipart upload records the stored size when it begins (journal.begin); one request needs it only at commit.
+      if (!('buffer' in payload.data)) this.jobs.setStoredSize(job.id, payload.storedSize);
       await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
       const token = `${this.opts.workstationId}/${job.id}`;
       const outcome = await this.store.put({
@@ -204,7 +205,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
         const after = await stat(job.sourcePath).catch(() => null);
         if (!after || after.size !== job.size || Math.trunc(after.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed while it was uploaded');
       }
-      this.jobs.setState(job.id, 'committed');
+      this.jobs.setState(job.id, 'committed', { storedSize: payload.storedSize });
       this.publish(job, 'committed');
       await this.verify(job, payload.storedSize, token, outcome);
       await payload.discard();
