@@ -1,5 +1,5 @@
 // A small logger: one line per event, to stderr and to dataDir/logs/agent.log.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Logger {
@@ -16,10 +16,15 @@ export function createLogger(opts: { dataDir?: string; logDir?: string; stderr?:
     mkdirSync(dir, { recursive: true });
     file = join(dir, 'agent.log');
   }
+  // Opened once for appending: a line is one write, not an open, a write and a close.
+  let fd: number | null = null;
   const write = (level: string, message: string) => {
     const line = `${new Date().toISOString()} ${level} ${message}\n`;
     if (file) {
-      try { appendFileSync(file, line); } catch { /* a full disk must not stop uploads */ }
+      try {
+        fd ??= openSync(file, 'a');
+        writeSync(fd, line);
+      } catch { /* a full disk must not stop uploads */ }
     }
     if (opts.stderr !== false && !(opts.quiet && level === 'info')) process.stderr.write(line);
   };
