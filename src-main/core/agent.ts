@@ -13,7 +13,8 @@ import { openDatabase, type Db } from './db/open.js';
 import { FileReports } from './queue/file-reports.js';
 import { JobRepository } from './queue/jobs.js';
 import { QueueRunner, type RunnerEncryption } from './queue/runner.js';
-import { buildEncryptKeyring, keyIdOf } from './crypto/keyrings.js';
+import { buildEncryptKeyrings, keyIdOf } from './crypto/keyrings.js';
+import { Sealer } from './crypto/sealer.js';
 import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { RecordReader } from './store/record-reader.js';
 import { Retention } from './queue/retention.js';
@@ -67,6 +68,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   /** Day index, catalog, preview and share links (core/catalog/). */
   readonly browsing: Browsing;
   private retentionTimer: NodeJS.Timeout | null = null;
+  /** The worker thread that encrypts small records, while uploads run. */
+  private sealer: Sealer | null = null;
   private readonly intake: Intake;
   private watcher: FolderWatcher | null = null;
   private readonly log: Logger;
@@ -167,7 +170,10 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       this.log.warn('encryption.mode is "sse-only": records are uploaded without client-side encryption');
       return null;
     }
-    return { keyring: await buildEncryptKeyring(e, this.secrets), keyIds: e.keyrings.map(keyIdOf) };
+    const { keyring, specs } = await buildEncryptKeyrings(e, this.secrets);
+    void this.sealer?.close();
+    this.sealer = specs ? Sealer.start(specs) : null;
+    return { keyring, keyIds: e.keyrings.map(keyIdOf), sealer: this.sealer };
   }
 
   private afterIntake(path: string, r: IntakeOutcome): void {
@@ -190,6 +196,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   close(): void {
+    void this.sealer?.close();
+    this.sealer = null;
     this.store.close();
     this.db.close();
   }

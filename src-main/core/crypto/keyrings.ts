@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { EncryptionConfig, KeyringConfig } from '../config/schema.js';
 import { SECRET_NAMES, SecretStoreError, type SecretStore } from '../secrets/secret-store.js';
 import { aesKeyBytes, aesKeyFromKeychain, KeyError, readKeyFile, rsaKeyIdOf, type KeyFile } from './key-files.js';
+import { keyringFromSpecs, type KeyringSpec } from './keyring-specs.js';
 
 /** Every MedRelay key is named in this namespace inside the encrypted message. */
 export const KEY_NAMESPACE = 'medrelay';
@@ -43,28 +44,50 @@ export function keyIdOf(k: KeyringConfig): string {
   return `kms:${k.keyArn}`;
 }
 
-async function encryptingKeyring(k: KeyringConfig, secrets: SecretStore | null): Promise<KeyringNode> {
+/** An RSA keyring that can only encrypt (wrap data keys under the public key). */
+export function rsaPublicKeyring(keyId: string, publicKeyPem: string): RawRsaKeyringNode {
+  return rsaKeyring(keyId, { publicKey: publicKeyPem });
+}
+
+/** The key material of one configured encrypting keyring; null for KMS (no local material). */
+async function encryptingSpec(k: KeyringConfig, secrets: SecretStore | null): Promise<KeyringSpec | null> {
   if (k.type === 'aes') {
     if (k.keyFile) {
       const file = readKeyFile(k.keyFile);
       if (file.type !== 'aes' || file.keyId !== k.keyId) throw new KeyError(`key file ${k.keyFile} holds "${file.keyId}" (${file.type}), not AES key "${k.keyId}"`);
-      return aesKeyring(k.keyId, aesKeyBytes(file.key, k.keyFile));
+      return { type: 'aes', keyId: k.keyId, key: new Uint8Array(aesKeyBytes(file.key, k.keyFile)) };
     }
     if (!secrets) throw new KeyError(`AES key "${k.keyId}" has no "keyFile" and no keychain is available`);
-    return aesKeyring(k.keyId, await aesKeyFromKeychain(secrets, k.keyId));
+    return { type: 'aes', keyId: k.keyId, key: new Uint8Array(await aesKeyFromKeychain(secrets, k.keyId)) };
   }
   if (k.type === 'rsa') {
     const pem = readPublicKey(k.publicKeyFile);
-    return rsaKeyring(k.keyId ?? rsaKeyIdOf(pem), { publicKey: pem });
+    return { type: 'rsa', keyId: k.keyId ?? rsaKeyIdOf(pem), publicKeyPem: pem };
   }
-  return new KmsKeyringNode({ generatorKeyId: k.keyArn });
+  return null;
+}
+
+export interface EncryptKeyring {
+  keyring: KeyringNode;
+  /** The same keyring as plain data, when every key is local (no KMS): what a worker thread can rebuild. */
+  specs: KeyringSpec[] | null;
 }
 
 /** Wraps each data key under every configured keyring. */
 export async function buildEncryptKeyring(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<KeyringNode> {
-  const [generator, ...children] = await Promise.all(cfg.keyrings.map((k) => encryptingKeyring(k, secrets)));
-  if (!generator) throw new KeyError('setting "encryption.keyrings" is empty: there is no key to encrypt with');
-  return children.length ? new MultiKeyringNode({ generator, children }) : generator;
+  return (await buildEncryptKeyrings(cfg, secrets)).keyring;
+}
+
+/** buildEncryptKeyring, with the specs it was built from when they can be handed to a worker. */
+export async function buildEncryptKeyrings(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<EncryptKeyring> {
+  const specs = await Promise.all(cfg.keyrings.map((k) => encryptingSpec(k, secrets)));
+  if (specs.length === 0) throw new KeyError('setting "encryption.keyrings" is empty: there is no key to encrypt with');
+  if (specs.every((s): s is KeyringSpec => s !== null)) return { keyring: keyringFromSpecs(specs), specs };
+  const [generator, ...children] = cfg.keyrings.map((k, i) => {
+    const spec = specs[i];
+    return spec ? keyringFromSpecs([spec]) : new KmsKeyringNode({ generatorKeyId: (k as { keyArn: string }).keyArn });
+  });
+  return { keyring: children.length ? new MultiKeyringNode({ generator: generator!, children }) : generator!, specs: null };
 }
 
 export function keyringFromKeyFile(file: KeyFile): KeyringNode {

@@ -19,6 +19,15 @@ export async function inMemoryPayload(job: Job, enc: RunnerEncryption, format: O
   }
   const context = encryptionContext(job.kind, workstationId);
   const header = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
+  if (enc.sealer) {
+    const reply = await enc.sealer.seal({ path: job.sourcePath, size: job.size, mtimeMs: job.mtimeMs, sha256: job.sha256, context, header });
+    if (reply.result === 'changed') return 'changed';
+    if (reply.result === 'error') throw new Error(`encrypting ${job.sourcePath}: ${reply.message}`);
+    if (reply.result === 'sealed') {
+      const buffer = Buffer.from(reply.ciphertext);
+      return { data: { buffer }, format, storedSize: buffer.length, discard };
+    }
+  }
   const encrypt = (plain: Buffer) => {
     if (!unchanged(plain)) return Promise.resolve(null);
     return encryptBuffer(enc.keyring, context, header ? Buffer.concat([header, plain]) : plain);

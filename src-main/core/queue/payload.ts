@@ -3,6 +3,7 @@
 // ones into a spool file of ciphertext, kept until the object is verified, so that a resumed
 // multipart upload sends exactly the bytes its earlier parts came from. Plaintext never goes to disk.
 import type { KeyringNode } from '@aws-crypto/client-node';
+import type { Sealer } from '../crypto/sealer.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -15,7 +16,12 @@ import type { Job } from './jobs.js';
 import { inMemoryPayload } from './payload-memory.js';
 
 /** Client-side encryption of every upload; null in sse-only mode. */
-export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
+export type RunnerEncryption = {
+  keyring: KeyringNode;
+  keyIds: string[];
+  /** Encrypts small records on a worker thread (crypto/sealer.ts); absent with KMS keys. */
+  sealer?: Sealer | null;
+} | null;
 
 export interface PayloadOptions {
   encryption: RunnerEncryption;

@@ -1,0 +1,64 @@
+// Small records encrypted on a worker thread: the same messages as on the main thread, a changed
+// file is refused there too, and anything the worker cannot read quickly is left to the main thread.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encryptionContext, namedHeader } from '../../../src-main/core/crypto/envelope.js';
+import { newAesKey, writeKeyFile } from '../../../src-main/core/crypto/key-files.js';
+import { decryptWithKeyFile } from '../../../src-main/core/crypto/manage.js';
+import { Sealer } from '../../../src-main/core/crypto/sealer.js';
+import { tempDir } from '../../support/tmp.js';
+
+const dir = tempDir('sealer');
+const keyFile = join(dir, 'site.key.json');
+const key = newAesKey();
+writeKeyFile(keyFile, { medrelayKey: 1, type: 'aes', keyId: 'site-1', key });
+
+function file(name: string, content: Buffer) {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  // A whole second: utimes cannot put back a time with milliseconds exactly (float rounding).
+  const t = Math.floor(Date.now() / 1000) - 10;
+  utimesSync(path, t, t);
+  const s = statSync(path);
+  return { path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), sha256: createHash('sha256').update(content).digest('hex') };
+}
+
+describe('Sealer (worker thread)', () => {
+  // Vitest runs the TypeScript sources; a worker thread runs the built file (scripts/test builds first).
+  const worker = new URL('../../../dist/src-main/core/crypto/seal-worker.js', import.meta.url);
+  const sealer = Sealer.start([{ type: 'aes', keyId: 'site-1', key: new Uint8Array(Buffer.from(key, 'base64')) }], worker)!;
+  afterAll(() => sealer.close());
+  const context = encryptionContext('ecg-report', 'ws-1');
+  const content = Buffer.from('%PDF-1.4\n' + 'z'.repeat(150_000) + '\n%%EOF\n');
+
+  it('encrypts a file that only the key opens, with the name header when asked', async () => {
+    for (const [name, header] of [['plain.pdf', null], ['named.pdf', namedHeader({ originalName: 'named.pdf' })]] as const) {
+      const f = file(name, content);
+      const reply = await sealer.seal({ ...f, context, header });
+      if (reply.result !== 'sealed') throw new Error(`expected sealed, got ${reply.result}`);
+      writeFileSync(join(dir, `${name}.enc`), Buffer.from(reply.ciphertext));
+      const { originalName } = await decryptWithKeyFile(keyFile, join(dir, `${name}.enc`), join(dir, `${name}.out`));
+      expect(readFileSync(join(dir, `${name}.out`)).equals(content)).toBe(true);
+      expect(originalName).toBe(header ? 'named.pdf' : null);
+    }
+  });
+
+  it('refuses a file whose bytes changed behind an unchanged size and time, and leaves a missing file to the caller', async () => {
+    const f = file('changed.pdf', content);
+    const other = Buffer.from(content);
+    other[200] = other[200]! ^ 1;
+    writeFileSync(f.path, other);
+    utimesSync(f.path, f.mtimeMs / 1000, f.mtimeMs / 1000);
+    expect((await sealer.seal({ ...f, context, header: null })).result).toBe('changed');
+    expect((await sealer.seal({ ...f, path: join(dir, 'missing.pdf'), context, header: null })).result).toBe('fallback');
+  });
+
+  it('falls back to the main thread once closed', async () => {
+    const f = file('late.pdf', content);
+    await sealer.close();
+    expect((await sealer.seal({ ...f, context, header: null })).result).toBe('fallback');
+    expect(sealer.failure).toBe('closed');
+  });
+});
