@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareEncryption } from './lib/agent.mjs';
-import { runAgent } from './lib/bulk.mjs';
-import { runRestart } from './lib/restart.mjs';
-import { summarize } from './lib/cpuprofile.mjs';
-import { openStore } from './lib/store.mjs';
-import { FULL, generateA, generateB, QUICK } from './lib/workloads.mjs';
+
+// The unbundled command (dist/src-main/cli.js): its file names say which package a function is
+// in. Set before the bench modules load, since lib/agent.mjs picks the command when it loads.
+process.env.MEDRELAY_BENCH_CLI = 'unbundled';
+const { prepareEncryption } = await import('./lib/agent.mjs');
+const { runAgent } = await import('./lib/bulk.mjs');
+const { runRestart } = await import('./lib/restart.mjs');
+const { summarize } = await import('./lib/cpuprofile.mjs');
+const { openStore } = await import('./lib/store.mjs');
+const { FULL, generateA, generateB, QUICK } = await import('./lib/workloads.mjs');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INSTRUMENT = fileURLToPath(new URL('./lib/instrument.mjs', import.meta.url));

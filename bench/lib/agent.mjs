@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { withDb } from './db.mjs';
 import { parseUsage, run } from './proc.mjs';
 
-export const CLI = fileURLToPath(new URL('../../dist/src-main/cli.js', import.meta.url));
+/**
+ * The command as it ships: dist/medrelay.mjs, one bundled file (the Electron app bundles too).
+ * MEDRELAY_BENCH_CLI=unbundled runs dist/src-main/cli.js instead (the profiler does).
+ */
+export const CLI = fileURLToPath(new URL(process.env.MEDRELAY_BENCH_CLI === 'unbundled' ? '../../dist/src-main/cli.js' : '../../dist/medrelay.mjs', import.meta.url));
 
 /**
  * Encryption is on when this build's CLI has `keys init`: the key file is made by the CLI itself

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { makeKeyFile } from './keys.js';
 import { s3Config } from './s3.js';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/src-main/cli.js');
+export const CLI = resolve(import.meta.dirname, '../../dist/medrelay.mjs');
 
 function checkBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" before the tests`);
