@@ -182,7 +182,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       this.jobs.setStoredSize(job.id, payload.storedSize);
       await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
       const token = `${this.opts.workstationId}/${job.id}`;
-      const outcome = await this.store.put({
+      const written = await this.store.put({
         key: job.objectKey, data: payload.data, source: job.sourcePath,
         contentType: this.encryption ? 'application/octet-stream' : job.contentType,
         metadata: {
@@ -206,7 +206,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       }
       this.jobs.setState(job.id, 'committed');
       this.publish(job, 'committed');
-      await this.verify(job, payload.storedSize, token, outcome);
+      await this.verify(job, payload.storedSize, token, written.outcome);
       await payload.discard();
     } catch (e) {
       this.fail(job, toStoreError(e, `upload of ${job.sourcePath} to ${job.objectKey}`), a.abort.signal.aborted);

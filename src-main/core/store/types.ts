@@ -38,11 +38,25 @@ export interface PutRequest {
 /** `already-ours`: the object was there, written by this same job before (a retry or a crash). */
 export type PutOutcome = 'written' | 'already-ours';
 
+/** What the store answered a write: what verification compares the stored object with. */
+export interface PutResult {
+  outcome: PutOutcome;
+  /** The ETag the store returned for this write (PutObject, CompleteMultipartUpload), when it gave one. */
+  etag?: string;
+  /**
+   * For `already-ours`: the object as the store described it when it was found to be ours (size,
+   * ETag, metadata), so that it need not be read again.
+   */
+  found?: ObjectInfo;
+}
+
 export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
   metadata?: Record<string, string>;
+  /** The store's entity tag (S3 ETag, quotes as the store sent them); folders have none. */
+  etag?: string;
 }
 
 export interface ObjectStore {
@@ -52,7 +66,7 @@ export interface ObjectStore {
    * Writes one object, never over another one: an existing object written by the same job is
    * `already-ours`, anything else is a `conflict`. Never leaves a partial object visible.
    */
-  put(req: PutRequest): Promise<PutOutcome>;
+  put(req: PutRequest): Promise<PutResult>;
   /** Is the store reachable? Any answer (even 403 or 404) means yes. */
   probe(): Promise<boolean>;
   /** Gives up a multipart upload (S3 only). */
