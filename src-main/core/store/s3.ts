@@ -12,7 +12,7 @@ import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
 import { listS3Prefixes, presignS3Get } from './s3-listing.js';
 import { S3Writer } from './s3-put.js';
-import { StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutRequest, type PutResult } from './types.js';
+import { StoreError, type ListPage, type ObjectInfo, type ObjectStore, type PrefixListing, type PutRequest, type PutResult } from './types.js';
 
 export interface S3Credentials {
   source: 'keychain' | 'env' | 'profile';
@@ -122,6 +122,18 @@ export class S3Store implements ObjectStore {
       if (err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404) return null;
       throw toStoreError(e, `HEAD s3://${this.cfg.bucket}/${key}`);
     }
+  }
+
+  async listPage(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage> {
+    let page;
+    try {
+      page = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }));
+    } catch (e) {
+      throw toStoreError(e, `listing s3://${this.cfg.bucket}/${prefix} after ${startAfter}`);
+    }
+    const objects = (page.Contents ?? []).flatMap((o) => o.Key
+      ? [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), ...(o.ETag ? { etag: o.ETag } : {}) }] : []);
+    return { objects, truncated: page.IsTruncated === true };
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -74,6 +74,11 @@ export interface ObjectStore {
   /** Aborts multipart uploads no job owns (S3 only); returns how many. */
   abortStaleUploads?(owned: Map<string, string>, pendingKeys: Set<string>, maxAgeMs: number, now: number): Promise<number>;
   head(key: string): Promise<ObjectInfo | null>;
+  /**
+   * One page of the objects under `prefix` whose keys sort after `startAfter`, in key order, with
+   * size and ETag (S3 only): lets the queue verify many uploads of one folder with one request.
+   */
+  listPage?(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage>;
   /** Every object under a prefix, across pages. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** An object's stored bytes, as a stream. */
@@ -86,6 +91,12 @@ export interface ObjectStore {
   /** A presigned GET URL that expires (S3 only; at most 7 days, the SigV4 limit). */
   presignGet?(key: string, expiresInSeconds: number): Promise<string>;
   close(): void;
+}
+
+/** A page of a listing; `truncated` when more keys follow the last one. Objects carry no metadata. */
+export interface ListPage {
+  objects: ObjectInfo[];
+  truncated: boolean;
 }
 
 /** One level of a listing: `prefixes` end with the delimiter; `objects` carry no metadata. */
