@@ -128,6 +128,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.pump();
   }
 
+  /** Uploads under way. Committed jobs waiting for verification hold no slot: status counts them as `committed`. */
   inFlight(): InFlightUpload[] {
     return [...this.active.values()].map((a) => ({ jobId: a.job.id, file: a.job.sourcePath, key: a.job.objectKey, size: a.job.size, sent: a.sent }));
   }
