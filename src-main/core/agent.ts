@@ -190,6 +190,9 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   close(): void {
+    // A status push still pending would read the closed database.
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
     this.store.close();
     this.db.close();
   }
