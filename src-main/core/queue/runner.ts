@@ -1,9 +1,9 @@
 // Runs the queue: claims due jobs up to the concurrency limit, prepares each payload (encrypted),
 // writes it exactly once, and hands the committed job to the verifier (verifier.ts), which checks
 // it in the store and marks it done; each step is one transaction. An upload slot is free again
-// at `committed`. Transient failures wait with backoff; a store that cannot be reached stops all claiming
-// until a probe finds it again; failures a person must fix (credentials, a conflict, a vanished
-// file) are parked in `needs-attention`, never retried in a loop.
+// at `committed`. Transient failures wait with backoff; a store that cannot be reached stops all
+// claiming until a probe finds it again; failures a person must fix (credentials, a conflict, a
+// vanished file) are parked in `needs-attention`, never retried in a loop.
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { InFlightUpload, JobEvent } from '../../../src-shared/api.js';
