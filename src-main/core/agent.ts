@@ -198,6 +198,9 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   close(): void {
     void this.sealer?.close();
     this.sealer = null;
+    // A status push still pending would read the closed database.
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
     this.store.close();
     this.db.close();
   }

@@ -1,8 +1,9 @@
 // Runs the queue: claims due jobs up to the concurrency limit, prepares each payload (encrypted),
-// writes it exactly once, verifies it in the store, and moves the job on in one transaction per
-// step. Transient failures wait with backoff; a store that cannot be reached stops all claiming
-// until a probe finds it again; failures a person must fix (credentials, a conflict, a vanished
-// file) are parked in `needs-attention`, never retried in a loop.
+// writes it exactly once, and hands the committed job to the verifier (verifier.ts), which checks
+// it in the store and marks it done; each step is one transaction. An upload slot is free again
+// at `committed`. Transient failures wait with backoff; a store that cannot be reached stops all
+// claiming until a probe finds it again; failures a person must fix (credentials, a conflict, a
+// vanished file) are parked in `needs-attention`, never retried in a loop.
 import { EventEmitter } from 'node:events';
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
 import { discardSpool, preparePayload, type RunnerEncryption } from './payload.js';
 import { TokenBucket } from './throttle.js';
+import { Verifier, type Committed } from './verifier.js';
 
 export type { RunnerEncryption } from './payload.js';
 
@@ -29,8 +31,19 @@ export interface RunnerOptions extends BackoffPolicy {
   maxBytesPerSecond?: number | undefined;
   /** Unknown errors are retried this many times before a person is asked. */
   maxUnknownAttempts?: number;
-  /** How long `stop()` lets uploads in flight finish before parking them. */
+  /** How long `stop()` lets uploads in flight finish, and committed ones be verified, before parking them. */
   stopGraceMs?: number;
+  /**
+   * Committed uploads that may wait for verification (default 500); beyond about that many, no new
+   * upload starts, so a slow store throttles uploads instead of the queue running ahead of it.
+   * Costs little memory: a job's row and its ETag, no data.
+   */
+  maxUnverified?: number;
+  /**
+   * How long verification waits for more commits to check them together, while uploads are in
+   * flight (default 200 ms). With none in flight it starts at once: a lone file waits for nothing.
+   */
+  verifyLingerMs?: number;
   now?: () => number;
   random?: () => number;
   log?: (message: string) => void;
@@ -60,6 +73,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   private encryption: RunnerEncryption = null;
   private readonly now: () => number;
   private readonly bucket: TokenBucket | null;
+  private readonly verifier: Verifier;
+  private readonly maxUnverified: number;
   readonly connectivity: Connectivity;
 
   constructor(private readonly jobs: JobRepository, private readonly store: ObjectStore, private readonly opts: RunnerOptions) {
@@ -73,8 +88,20 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       if (online) {
         this.jobs.dueNow('network');
         this.pump();
+        this.verifier.nudge();
       }
       this.emit('connectivity', online);
+    });
+    this.maxUnverified = opts.maxUnverified ?? 500;
+    this.verifier = new Verifier(jobs, store, {
+      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200, requests: opts.concurrency,
+      baseMs: opts.baseMs, maxMs: opts.maxMs, random: opts.random, now: this.now, log: opts.log, index: opts.index,
+      moreComing: () => this.running && this.active.size > 0,
+      online: () => this.connectivity.online,
+      lost: () => this.connectivity.lost(),
+      failed: (c, err) => this.fail(c.job, err, false),
+      publish: (job, state, extra) => this.publish(job, state, extra),
+      settled: () => this.pump(),
     });
   }
 
@@ -102,6 +129,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.pump();
   }
 
+  /** Uploads under way. Committed jobs waiting for verification hold no slot: status counts them as `committed`. */
   inFlight(): InFlightUpload[] {
     return [...this.active.values()].map((a) => ({ jobId: a.job.id, file: a.job.sourcePath, key: a.job.objectKey, size: a.job.size, sent: a.sent }));
   }
@@ -110,22 +138,29 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   pump(): void {
     if (!this.running || this.paused || !this.connectivity.online) return;
     if (this.now() < this.holdUntil) return this.armTimer(this.holdUntil);
-    const free = this.opts.concurrency - this.active.size;
+    // Every upload will wait for verification once committed: those in flight count against the bound.
+    const free = Math.min(this.opts.concurrency - this.active.size, this.maxUnverified - this.verifier.size - this.active.size);
     for (const job of this.jobs.claimDue(free)) this.launch(job);
     this.armTimer(this.jobs.nextRetryAt());
-    if (this.active.size === 0) this.emit('idle');
+    if (this.active.size === 0 && this.verifier.size === 0) this.emit('idle');
   }
 
-  /** Stops claiming; lets uploads in flight finish for a grace period, then parks them as queued. */
+  /**
+   * Stops claiming; lets uploads in flight finish and committed ones be verified for a grace
+   * period, then parks the rest as queued (a restart re-sends them and recognises its own objects).
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.connectivity.stop();
     if (this.timer) clearTimeout(this.timer);
+    const graceMs = this.opts.stopGraceMs ?? 5000;
+    const deadline = Date.now() + graceMs;
     const pending = [...this.active.values()];
-    const grace = new Promise<void>((r) => setTimeout(r, this.opts.stopGraceMs ?? 5000).unref());
+    const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([Promise.all(pending.map((a) => a.done)), grace]);
     for (const a of this.active.values()) a.abort.abort();
     await Promise.all(pending.map((a) => a.done));
+    await this.verifier.stop(deadline);
   }
 
   private armTimer(at: number | null): void {
@@ -140,9 +175,13 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     const a: Active = { job, sent: 0, abort: new AbortController(), done: Promise.resolve() };
     this.active.set(job.id, a);
     this.publish(job, 'uploading', { sent: 0 });
-    a.done = this.upload(a).finally(() => {
+    let committed: Committed | null = null;
+    a.done = this.upload(a).then((c) => { committed = c; }).finally(() => {
       this.active.delete(job.id);
+      if (committed) this.verifier.add(committed);
+      // Claim the next uploads first: the verifier waits a little for commits only while some are coming.
       this.pump();
+      this.verifier.nudge();
     });
   }
 
@@ -160,7 +199,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     };
   }
 
-  private async upload(a: Active): Promise<void> {
+  /** Sends the job's payload; returns it committed, or null when it failed (the job has moved on). */
+  private async upload(a: Active): Promise<Committed | null> {
     const { job } = a;
     try {
       // A blocking stat: a few microseconds, where the asynchronous one costs a thread-pool round trip per file.
@@ -183,7 +223,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       if (!('buffer' in payload.data)) this.jobs.setStoredSize(job.id, payload.storedSize);
       await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
       const token = `${this.opts.workstationId}/${job.id}`;
-      const outcome = await this.store.put({
+      const written = await this.store.put({
         key: job.objectKey, data: payload.data, source: job.sourcePath,
         contentType: this.encryption ? 'application/octet-stream' : job.contentType,
         metadata: {
@@ -207,44 +247,19 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       }
       this.jobs.setState(job.id, 'committed', { storedSize: payload.storedSize });
       this.publish(job, 'committed');
-      await this.verify(job, payload.storedSize, token, outcome);
-      await payload.discard();
+      return { job, token, storedSize: payload.storedSize, written, discard: payload.discard };
     } catch (e) {
       this.fail(job, toStoreError(e, `upload of ${job.sourcePath} to ${job.objectKey}`), a.abort.signal.aborted);
-    }
-  }
-
-  /** HEAD the object: our size and our job's name, or the job does not count as delivered. */
-  private async verify(job: Job, storedSize: number, token: string, outcome: string): Promise<void> {
-    const info = await this.store.head(job.objectKey);
-    if (!info) throw new StoreError('network', `${job.objectKey} was committed but is not visible yet`, true);
-    const theirs = info.metadata?.[METADATA.job];
-    if (theirs !== undefined && theirs !== token) {
-      throw new StoreError('conflict', `${job.objectKey} in the store was written by ${theirs}, not by this upload of ${job.sourcePath}`, false);
-    }
-    if (outcome === 'written' && info.size !== storedSize) {
-      throw new StoreError('network', `${job.objectKey} holds ${info.size} bytes after the upload, expected ${storedSize}; uploading again`, true);
-    }
-    const uploadedAt = this.now();
-    const index = this.opts.index;
-    // Read before the transaction (it opens the file); a record whose fields cannot be read still
-    // counts as delivered, and browsing shows it from its key and metadata.
-    const entry = index ? await index.entryFor({ ...job, uploadedAt }).catch((e: unknown) => {
-      this.opts.log?.(`day index entry for ${job.sourcePath} not written: ${(e as Error).message}`);
       return null;
-    }) : null;
-    this.jobs.transaction(() => {
-      this.jobs.setState(job.id, 'done', { uploadedAt });
-      if (entry !== null) index!.enqueue(entry);
-    });
-    this.publish(job, 'done', { sent: job.size });
+    }
   }
 
-  private changed(job: Job, what: string): void {
+  private changed(job: Job, what: string): null {
     // The watcher sees the change and re-takes the file with its new content; this job waits.
     const message = `${job.sourcePath} ${what}; it will be uploaded once it settles`;
     this.jobs.setState(job.id, 'retry-wait', { code: 'bad-input', message, nextAttemptAt: this.now() + this.opts.baseMs * 5 });
     this.publish(job, 'retry-wait', { error: { code: 'bad-input', message } });
+    return null;
   }
 
   private fail(job: Job, err: StoreError, stopped: boolean): void {

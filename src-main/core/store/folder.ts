@@ -8,7 +8,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { listFolderPrefixes } from './folder-listing.js';
-import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutOutcome, type PutRequest } from './types.js';
+import { METADATA, StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutOutcome, type PutRequest, type PutResult } from './types.js';
 
 /** Object metadata lives beside the tree, so the tree itself holds only the records. */
 const META_DIR = '.medrelay-meta';
@@ -41,7 +41,7 @@ export class FolderStore implements ObjectStore {
     return join(this.root, META_DIR, ...key.split('/')) + '.json';
   }
 
-  async put(req: PutRequest): Promise<PutOutcome> {
+  async put(req: PutRequest): Promise<PutResult> {
     const target = this.pathOf(req.key);
     const where = `copy of ${req.source} to ${target}`;
     const tmp = join(dirname(target), `.${randomBytes(8).toString('hex')}.tmp`);
@@ -55,7 +55,7 @@ export class FolderStore implements ObjectStore {
       if (!(await stat(target).then(() => true, () => false))) await this.writeMeta(req.key, req.metadata);
       const outcome = await this.linkNoReplace(tmp, target, req);
       req.onProgress?.('buffer' in req.data ? req.data.buffer.length : req.data.size);
-      return outcome;
+      return { outcome };
     } catch (e) {
       if (e instanceof StoreError) throw e;
       const err = e as NodeJS.ErrnoException;

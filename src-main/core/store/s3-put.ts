@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
-import { METADATA, StoreError, type PartRecord, type PutOutcome, type PutRequest } from './types.js';
+import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
 export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
@@ -39,6 +39,14 @@ async function readPart(file: string, start: number, length: number): Promise<Bu
   }
 }
 
+function written(etag: string | undefined): PutResult {
+  return etag ? { outcome: 'written', etag } : { outcome: 'written' };
+}
+
+function ours(found: ObjectInfo): PutResult {
+  return { outcome: 'already-ours', found };
+}
+
 function isStatus(e: unknown, status: number, ...names: string[]): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err.$metadata?.httpStatusCode === status || names.includes(err.name ?? '');
@@ -50,33 +58,40 @@ export class S3Writer {
 
   constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {}
 
-  /** Is the object at `key` this job's own earlier write? Throws a conflict when it is another's. */
-  async ownerCheck(req: PutRequest): Promise<'ours' | 'absent'> {
+  /**
+   * Is the object at `key` this job's own earlier write? Returns it as HEAD described it when it is,
+   * null when there is none, and throws a conflict when it is another's.
+   */
+  async ownerCheck(req: PutRequest): Promise<ObjectInfo | null> {
     let head;
     try {
       head = await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: req.key }));
     } catch (e) {
-      if (isStatus(e, 404, 'NotFound', 'NoSuchKey')) return 'absent';
+      if (isStatus(e, 404, 'NotFound', 'NoSuchKey')) return null;
       throw toStoreError(e, `checking s3://${this.cfg.bucket}/${req.key}`);
     }
     const theirs = head.Metadata?.[METADATA.job];
-    if (theirs && theirs === req.metadata[METADATA.job]) return 'ours';
+    if (theirs && theirs === req.metadata[METADATA.job]) {
+      return { key: req.key, size: head.ContentLength ?? 0, lastModified: head.LastModified ?? new Date(0), metadata: head.Metadata ?? {}, ...(head.ETag ? { etag: head.ETag } : {}) };
+    }
     throw new StoreError('conflict', `${req.source} was not stored: s3://${this.cfg.bucket}/${req.key} already holds another record` +
       `${theirs ? ` (written by ${theirs})` : ''}; rename one of them or remove the stored object`, false);
   }
 
-  async putBuffer(req: PutRequest, body: Buffer): Promise<PutOutcome> {
-    if (!this.conditionalPuts && (await this.ownerCheck(req)) === 'ours') return 'already-ours';
+  async putBuffer(req: PutRequest, body: Buffer): Promise<PutResult> {
+    const earlier = this.conditionalPuts ? null : await this.ownerCheck(req);
+    if (earlier) return ours(earlier);
     try {
-      await this.client.send(new PutObjectCommand({
+      const r = await this.client.send(new PutObjectCommand({
         ...writeParams(this.cfg, req), Body: body, ContentLength: body.length,
         ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}),
       }), req.signal ? { abortSignal: req.signal } : {});
       req.onProgress?.(body.length);
-      return 'written';
+      return written(r.ETag);
     } catch (e) {
       if (isStatus(e, 412, 'PreconditionFailed')) {
-        if ((await this.ownerCheck(req)) === 'ours') return 'already-ours';
+        const found = await this.ownerCheck(req);
+        if (found) return ours(found);
         throw new StoreError('network', `${this.where(req)}: the store refused the write as if the key existed, and it does not; trying again`, true);
       }
       if (this.conditionalPuts && isStatus(e, 501, 'NotImplemented')) {
@@ -88,15 +103,16 @@ export class S3Writer {
     }
   }
 
-  async putFile(req: PutRequest, file: string, size: number): Promise<PutOutcome> {
+  async putFile(req: PutRequest, file: string, size: number): Promise<PutResult> {
     const journal = req.journal;
     if (!journal) throw new StoreError('internal', `${this.where(req)}: a large upload needs a journal`, false);
     const s3 = { Bucket: this.cfg.bucket, Key: req.key };
     try {
       // Completed before a crash, before the queue could note it?
-      if ((await this.ownerCheck(req)) === 'ours') {
+      const earlier = await this.ownerCheck(req);
+      if (earlier) {
         journal.end();
-        return 'already-ours';
+        return ours(earlier);
       }
       const partSize = journal.partSize ?? this.cfg.partSizeBytes;
       const count = Math.max(1, Math.ceil(size / partSize));
@@ -143,25 +159,27 @@ export class S3Writer {
       };
       await Promise.all(Array.from({ length: this.cfg.partsInFlight }, worker));
       // CompleteMultipartUpload's If-None-Match is ignored by some stores (Ceph RGW): check first.
-      if ((await this.ownerCheck(req)) === 'ours') {
+      const meanwhile = await this.ownerCheck(req);
+      if (meanwhile) {
         await this.abort(id, req);
         journal.end();
-        return 'already-ours';
+        return ours(meanwhile);
       }
+      let completed;
       try {
-        await this.client.send(new CompleteMultipartUploadCommand({
+        completed = await this.client.send(new CompleteMultipartUploadCommand({
           ...s3, UploadId: id, IfNoneMatch: '*',
           MultipartUpload: { Parts: [...have.values()].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
         }));
       } catch (e) {
         if (!isStatus(e, 412, 'PreconditionFailed')) throw e;
-        await this.ownerCheck(req);
+        const found = await this.ownerCheck(req);
         await this.abort(id, req);
         journal.end();
-        return 'already-ours';
+        return found ? ours(found) : { outcome: 'already-ours' };
       }
       journal.end();
-      return 'written';
+      return written(completed.ETag);
     } catch (e) {
       if (e instanceof StoreError && e.code === 'conflict' && journal.uploadId) {
         await this.abort(journal.uploadId, req).catch(() => {});

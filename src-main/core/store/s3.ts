@@ -12,7 +12,7 @@ import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
 import { listS3Prefixes, presignS3Get } from './s3-listing.js';
 import { S3Writer } from './s3-put.js';
-import { StoreError, type ObjectInfo, type ObjectStore, type PrefixListing, type PutOutcome, type PutRequest } from './types.js';
+import { StoreError, type ListPage, type ObjectInfo, type ObjectStore, type PrefixListing, type PutRequest, type PutResult } from './types.js';
 
 export interface S3Credentials {
   source: 'keychain' | 'env' | 'profile';
@@ -62,7 +62,7 @@ export class S3Store implements ObjectStore {
     this.writer = new S3Writer(client, cfg, (req) => `upload of ${req.source} to s3://${cfg.bucket}/${req.key}`);
   }
 
-  async put(req: PutRequest): Promise<PutOutcome> {
+  async put(req: PutRequest): Promise<PutResult> {
     return 'buffer' in req.data ? this.writer.putBuffer(req, req.data.buffer) : this.writer.putFile(req, req.data.file, req.data.size);
   }
 
@@ -116,12 +116,24 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | null> {
     try {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
-      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), metadata: r.Metadata ?? {} };
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), metadata: r.Metadata ?? {}, ...(r.ETag ? { etag: r.ETag } : {}) };
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404) return null;
       throw toStoreError(e, `HEAD s3://${this.cfg.bucket}/${key}`);
     }
+  }
+
+  async listPage(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage> {
+    let page;
+    try {
+      page = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }));
+    } catch (e) {
+      throw toStoreError(e, `listing s3://${this.cfg.bucket}/${prefix} after ${startAfter}`);
+    }
+    const objects = (page.Contents ?? []).flatMap((o) => o.Key
+      ? [{ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), ...(o.ETag ? { etag: o.ETag } : {}) }] : []);
+    return { objects, truncated: page.IsTruncated === true };
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -134,7 +146,7 @@ export class S3Store implements ObjectStore {
         throw toStoreError(e, `listing s3://${this.cfg.bucket}/${prefix}`);
       }
       for (const o of page.Contents ?? []) {
-        if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
+        if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0), ...(o.ETag ? { etag: o.ETag } : {}) };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -38,11 +38,25 @@ export interface PutRequest {
 /** `already-ours`: the object was there, written by this same job before (a retry or a crash). */
 export type PutOutcome = 'written' | 'already-ours';
 
+/** What the store answered a write: what verification compares the stored object with. */
+export interface PutResult {
+  outcome: PutOutcome;
+  /** The ETag the store returned for this write (PutObject, CompleteMultipartUpload), when it gave one. */
+  etag?: string;
+  /**
+   * For `already-ours`: the object as the store described it when it was found to be ours (size,
+   * ETag, metadata), so that it need not be read again.
+   */
+  found?: ObjectInfo;
+}
+
 export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
   metadata?: Record<string, string>;
+  /** The store's entity tag (S3 ETag, quotes as the store sent them); folders have none. */
+  etag?: string;
 }
 
 export interface ObjectStore {
@@ -52,7 +66,7 @@ export interface ObjectStore {
    * Writes one object, never over another one: an existing object written by the same job is
    * `already-ours`, anything else is a `conflict`. Never leaves a partial object visible.
    */
-  put(req: PutRequest): Promise<PutOutcome>;
+  put(req: PutRequest): Promise<PutResult>;
   /** Is the store reachable? Any answer (even 403 or 404) means yes. */
   probe(): Promise<boolean>;
   /** Gives up a multipart upload (S3 only). */
@@ -60,6 +74,11 @@ export interface ObjectStore {
   /** Aborts multipart uploads no job owns (S3 only); returns how many. */
   abortStaleUploads?(owned: Map<string, string>, pendingKeys: Set<string>, maxAgeMs: number, now: number): Promise<number>;
   head(key: string): Promise<ObjectInfo | null>;
+  /**
+   * One page of the objects under `prefix` whose keys sort after `startAfter`, in key order, with
+   * size and ETag (S3 only): lets the queue verify many uploads of one folder with one request.
+   */
+  listPage?(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage>;
   /** Every object under a prefix, across pages. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** An object's stored bytes, as a stream. */
@@ -72,6 +91,12 @@ export interface ObjectStore {
   /** A presigned GET URL that expires (S3 only; at most 7 days, the SigV4 limit). */
   presignGet?(key: string, expiresInSeconds: number): Promise<string>;
   close(): void;
+}
+
+/** A page of a listing; `truncated` when more keys follow the last one. Objects carry no metadata. */
+export interface ListPage {
+  objects: ObjectInfo[];
+  truncated: boolean;
 }
 
 /** One level of a listing: `prefixes` end with the delimiter; `objects` carry no metadata. */

@@ -1,6 +1,6 @@
 // Shared set-up for the catalog tests: a real RGW bucket behind the real S3 store (its client
 // counts the requests it sends, per command), a real SQLite database, a site key file.
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, type ResolvedConfig } from '../../../src-main/core/config/load.js';
@@ -15,8 +15,8 @@ import { freshBucket, s3Config, testS3Client } from '../../support/s3.js';
 export type Counts = Record<string, number>;
 
 /** A client that counts each command it sends (a middleware, not a mock: requests still go to RGW). */
-export function countingClient(): { client: S3Client; counts: Counts; reset: () => void } {
-  const client = testS3Client({ maxAttempts: 2 });
+export function countingClient(opts: Partial<S3ClientConfig> = {}): { client: S3Client; counts: Counts; reset: () => void } {
+  const client = testS3Client({ maxAttempts: 2, ...opts });
   const counts: Counts = {};
   client.middlewareStack.add((next, context) => async (args) => {
     const name = (context as { commandName?: string }).commandName ?? 'unknown';

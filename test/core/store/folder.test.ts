@@ -18,7 +18,7 @@ describe('FolderStore', () => {
   const store = new FolderStore(root);
   const src = join(dir, 'a.pdf');
   writeFileSync(src, 'report bytes');
-  const put = (key: string, file = src, job = 'ws/1') => store.put({ key, data: { file, size: 0 }, source: file, contentType: 'application/pdf', metadata: { 'medrelay-kind': 'ecg-report', 'medrelay-job': job } });
+  const put = async (key: string, file = src, job = 'ws/1') => (await store.put({ key, data: { file, size: 0 }, source: file, contentType: 'application/pdf', metadata: { 'medrelay-kind': 'ecg-report', 'medrelay-job': job } })).outcome;
 
   it('writes under the key layout and leaves no temp file behind', async () => {
     expect(await put('ecg-reports/2024/03/15/a.pdf')).toBe('written');

@@ -1,0 +1,354 @@
+// Verification of committed uploads against a real RGW: a folder's worth of jobs is checked with
+// one listing, a lone job with one HEAD, and nothing that differs from what our write got back is
+// marked done. Requests are counted by a middleware on the real client (no mock); stores that
+// misbehave (a listing that lags, an object replaced behind our back, a slow store) are the real
+// S3 store wrapped, every request still going to RGW.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../../src-shared/api.js';
+import { s3StoreSchema } from '../../../src-main/core/config/schema.js';
+import { openDatabase } from '../../../src-main/core/db/open.js';
+import { samplePdf } from '../../../src-main/core/demo/samples.js';
+import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
+import { QueueRunner, type RunnerOptions } from '../../../src-main/core/queue/runner.js';
+import { FolderStore } from '../../../src-main/core/store/folder.js';
+import { S3Store } from '../../../src-main/core/store/s3.js';
+import type { ObjectStore } from '../../../src-main/core/store/types.js';
+import { tempDir } from '../../support/tmp.js';
+import { countingClient, s3Site, type S3Site } from '../catalog/helpers.js';
+
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A real S3 store with some of its methods replaced; the others (and `super`) are the real ones. */
+function wrap(store: ObjectStore, over: Partial<ObjectStore>): ObjectStore {
+  return Object.assign(Object.create(store) as ObjectStore, over);
+}
+
+/** A gate that holds calls until opened. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => { open = r; });
+  return { opened, open };
+}
+
+interface Rig {
+  site: S3Site;
+  jobs: JobRepository;
+  events: JobEvent[];
+  /** Files written and queued; key = `<folder>/<name>`, folder under ecg-reports/2024/05/. */
+  queue(keys: string[], bytes?: (i: number) => Buffer): Job[];
+  runner(store?: ObjectStore, opts?: Partial<RunnerOptions>): QueueRunner;
+  settled(expected: number): Promise<void>;
+}
+
+async function rig(label: string): Promise<Rig> {
+  const dir = tempDir(label);
+  const base = await s3Site(dir, 'ws-v');
+  base.client.destroy();
+  // The client the app makes (createS3Client): checksums only when required, as RGW needs for streamed parts.
+  const counting = countingClient({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const site: S3Site = { ...base, ...counting, store: new S3Store(counting.client, s3StoreSchema.parse(base.config.store)) };
+  const jobs = new JobRepository(site.db);
+  const events: JobEvent[] = [];
+  const inbox = join(dir, 'inbox');
+  let n = 0;
+  return {
+    site, jobs, events,
+    queue(keys, bytes = (i) => samplePdf(`report ${label} ${i}`)) {
+      return keys.map((k) => {
+        const content = bytes(n++);
+        const sourcePath = join(inbox, k);
+        mkdirSync(join(sourcePath, '..'), { recursive: true });
+        writeFileSync(sourcePath, content);
+        const r = jobs.enqueue({
+          sourcePath, size: content.length, mtimeMs: Math.trunc(statSync(sourcePath).mtimeMs),
+          sha256: createHash('sha256').update(content).digest('hex'), kind: 'ecg-report', recordDate: '2024-05-01',
+          objectKey: `ecg-reports/2024/05/${k}`, contentType: 'application/pdf',
+        });
+        return r.job;
+      });
+    },
+    runner(store = site.store, opts = {}) {
+      const runner = new QueueRunner(jobs, store, {
+        concurrency: 8, workstationId: 'ws-v', spoolDir: join(dir, 'spool'), partSize: 5 * MB,
+        baseMs: 20, maxMs: 200, stopGraceMs: 2000, verifyLingerMs: 60_000, ...opts,
+      });
+      runner.on('job', (e) => events.push(e));
+      return runner;
+    },
+    async settled(expected) {
+      await expect.poll(() => {
+        const c = jobs.counts();
+        return c.done + c['needs-attention'] + c.failed;
+      }, { timeout: 60_000, interval: 50 }).toBe(expected);
+    },
+  };
+}
+
+const statesOf = (events: JobEvent[], jobId: number) => events.filter((e) => e.jobId === jobId && e.state !== 'uploading').map((e) => e.state);
+
+describe('verification of committed uploads', () => {
+  const closers: (() => void)[] = [];
+  afterAll(() => { for (const c of closers) c(); });
+
+  it('verifies a folder of committed uploads with one listing and no HEAD, and each job goes committed → done', async () => {
+    const r = await rig('verify-folder');
+    closers.push(() => r.site.client.destroy());
+    const queued = r.queue(Array.from({ length: 8 }, (_, i) => `01/ECG_Report_20240501_0900${String(i).padStart(2, '0')}.pdf`));
+    const runner = r.runner();
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(8);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(8);
+    expect(r.site.counts).toEqual({ PutObjectCommand: 8, ListObjectsV2Command: 1 });
+    for (const j of queued) expect(statesOf(r.events, j.id)).toEqual(['committed', 'done']);
+  });
+
+  it('verifies by HEAD a job alone in its folder, at once, and jobs too few in a folder for a listing to pay', async () => {
+    const r = await rig('verify-lone');
+    closers.push(() => r.site.client.destroy());
+    const runner = r.runner();
+    r.site.reset();
+    runner.start(r.site.encryption);
+    // The linger is a minute: a lone job verified within the poll's limit did not wait for it.
+    r.queue(['02/ECG_Report_20240502_090000.pdf']);
+    runner.pump();
+    await r.settled(1);
+    r.queue(Array.from({ length: 3 }, (_, i) => `03/ECG_Report_20240503_09000${i}.pdf`));
+    runner.pump();
+    await r.settled(4);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(4);
+    expect(r.site.counts).toEqual({ PutObjectCommand: 4, HeadObjectCommand: 4 });
+  });
+
+  it('verifies by HEAD a write the store answered without an ETag (Ceph RGW completing a multipart upload)', async () => {
+    const r = await rig('verify-multipart');
+    closers.push(() => r.site.client.destroy());
+    r.queue(['04/ECG_Report_20240504_090000.pdf', '04/ECG_Report_20240504_090001.pdf'], (i) => Buffer.concat([Buffer.alloc(6 * MB, i + 1), samplePdf(`large ${i}`)]));
+    const verified: string[] = [];
+    const store = wrap(r.site.store, { head: async (key) => { verified.push(key); return r.site.store.head(key); } });
+    const runner = r.runner(store);
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(2);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(2);
+    expect(r.site.counts.CompleteMultipartUploadCommand).toBe(2);
+    // Nothing to compare a listing's ETag with: each is read back with HEAD (size and job name).
+    expect(r.site.counts.ListObjectsV2Command).toBeUndefined();
+    expect(verified.sort()).toEqual(['ecg-reports/2024/05/04/ECG_Report_20240504_090000.pdf', 'ecg-reports/2024/05/04/ECG_Report_20240504_090001.pdf']);
+  });
+
+  it('does not mark done an object replaced behind our back, whether checked by listing or by HEAD', async () => {
+    const r = await rig('verify-replaced');
+    closers.push(() => r.site.client.destroy());
+    const inFolder = r.queue(Array.from({ length: 8 }, (_, i) => `05/ECG_Report_20240505_09000${i}.pdf`));
+    const [alone] = r.queue(['06/ECG_Report_20240506_090000.pdf']);
+    const listed = inFolder[3]!;
+    const replace = new Set([listed.objectKey, alone!.objectKey]);
+    // Right after our write, someone else writes other bytes of the same size under the key.
+    const store = wrap(r.site.store, {
+      put: async (req) => {
+        const written = await r.site.store.put(req);
+        if (replace.delete(req.key) && 'buffer' in req.data) {
+          const other = Buffer.alloc(req.data.buffer.length, 0x5a);
+          await r.site.client.send(new PutObjectCommand({ Bucket: r.site.bucket, Key: req.key, Body: other }));
+        }
+        return written;
+      },
+    });
+    const runner = r.runner(store);
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(9);
+    await runner.stop();
+    expect(r.site.counts.ListObjectsV2Command).toBe(1);
+    for (const j of [listed, alone!]) {
+      expect(statesOf(r.events, j.id)).not.toContain('done');
+      expect(r.events.find((e) => e.jobId === j.id && e.state === 'retry-wait')?.error?.message).toMatch(/has ETag .* not the .* of our write, after the upload; uploading again/);
+      // Sent again, the store refuses (the key exists) and the object does not name this job.
+      expect(r.jobs.get(j.id)).toMatchObject({ state: 'needs-attention', lastErrorCode: 'conflict' });
+    }
+    expect(r.jobs.counts().done).toBe(7);
+  });
+
+  it('verifies by HEAD a key the listing does not show yet', async () => {
+    const r = await rig('verify-lagging');
+    closers.push(() => r.site.client.destroy());
+    const queued = r.queue(Array.from({ length: 10 }, (_, i) => `07/ECG_Report_20240507_09000${i}.pdf`));
+    const hidden = queued[4]!.objectKey;
+    const store = wrap(r.site.store, {
+      listPage: async (prefix, after, max) => {
+        const page = await r.site.store.listPage(prefix, after, max);
+        return { ...page, objects: page.objects.filter((o) => o.key !== hidden) };
+      },
+    });
+    const runner = r.runner(store);
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(10);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(10);
+    expect(r.site.counts).toEqual({ PutObjectCommand: 10, ListObjectsV2Command: 1, HeadObjectCommand: 1 });
+  });
+
+  /** Objects of another workstation: `ECG_Report_<day>_<first + i>.pdf` for i < count. */
+  async function othersIn(r: Rig, day: string, first: number, count: number): Promise<void> {
+    for (let i = 0; i < count; i += 25) {
+      await Promise.all(Array.from({ length: Math.min(25, count - i) }, (_, j) => r.site.client.send(new PutObjectCommand({
+        Bucket: r.site.bucket, Key: `ecg-reports/2024/05/${day}/ECG_Report_202405${day}_${first + i + j}.pdf`, Body: 'other',
+      }))));
+    }
+  }
+
+  /** Counts the keys the store's listing pages bring. */
+  function countListed(r: Rig): { store: ObjectStore; listed: () => number } {
+    let listed = 0;
+    const store = wrap(r.site.store, {
+      listPage: async (...a) => { const p = await r.site.store.listPage(...a); listed += p.objects.length; return p; },
+    });
+    return { store, listed: () => listed };
+  }
+
+  it('skips the keys of others between ours instead of reading them or sending ours to HEAD', async () => {
+    const r = await rig('verify-skip');
+    closers.push(() => r.site.client.destroy());
+    // 300 objects of another workstation sort between our first key and the nine others.
+    await othersIn(r, '08', 100000, 300);
+    r.queue(['08/ECG_Report_20240508_090000.pdf', ...Array.from({ length: 9 }, (_, i) => `08/ECG_Report_20240508_20000${i}.pdf`)]);
+    const { store, listed } = countListed(r);
+    const runner = r.runner(store);
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(10);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(10);
+    // A page from our first key, then one from just before the second.
+    expect(r.site.counts).toEqual({ PutObjectCommand: 10, ListObjectsV2Command: 2 });
+    expect(listed()).toBeLessThan(100);
+  });
+
+  it('stops listing after two pages of mostly keys of others, and verifies the rest with HEAD', async () => {
+    const r = await rig('verify-foreign');
+    closers.push(() => r.site.client.destroy());
+    // Our first and second keys are each followed by 70 objects of another workstation.
+    await othersIn(r, '09', 100000, 70);
+    await othersIn(r, '09', 200000, 70);
+    r.queue(['09/ECG_Report_20240509_090000.pdf', '09/ECG_Report_20240509_190000.pdf', ...Array.from({ length: 7 }, (_, i) => `09/ECG_Report_20240509_29000${i}.pdf`)]);
+    const { store, listed } = countListed(r);
+    const runner = r.runner(store);
+    r.site.reset();
+    runner.start(r.site.encryption);
+    await r.settled(9);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(9);
+    // Each page brought one of ours: after the second, the seven left go by HEAD, though they sort together.
+    expect(r.site.counts).toEqual({ PutObjectCommand: 9, ListObjectsV2Command: 2, HeadObjectCommand: 7 });
+    // At most four keys per key of ours left (+32) per page.
+    expect(listed()).toBeLessThanOrEqual(68 + 64);
+  });
+
+  it('holds new uploads while too many committed ones wait for a slow store, and delivers them all once it answers', async () => {
+    const r = await rig('verify-bound');
+    closers.push(() => r.site.client.destroy());
+    r.queue(Array.from({ length: 10 }, (_, i) => `14/ECG_Report_20240514_09000${i}.pdf`));
+    const slow = gate();
+    const store = wrap(r.site.store, {
+      listPage: async (...a) => { await slow.opened; return r.site.store.listPage(...a); },
+      head: async (key) => { await slow.opened; return r.site.store.head(key); },
+    });
+    const runner = r.runner(store, { concurrency: 2, maxUnverified: 4, verifyLingerMs: 100 });
+    runner.start(r.site.encryption);
+    await expect.poll(() => r.jobs.counts().committed, { timeout: 30_000, interval: 50 }).toBe(4);
+    await sleep(500);
+    expect(r.jobs.counts()).toMatchObject({ committed: 4, uploading: 0, queued: 6, done: 0 });
+    slow.open();
+    await r.settled(10);
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(10);
+  });
+
+  it('verifies what is committed when it stops, without waiting for more commits', async () => {
+    const r = await rig('verify-stop');
+    closers.push(() => r.site.client.destroy());
+    const [first, second] = r.queue(['10/ECG_Report_20240510_090000.pdf', '10/ECG_Report_20240510_090001.pdf']);
+    const secondPut = gate();
+    const store = wrap(r.site.store, {
+      put: async (req) => { if (req.key === second!.objectKey) await secondPut.opened; return r.site.store.put(req); },
+    });
+    const runner = r.runner(store, { concurrency: 2 });
+    runner.start(r.site.encryption);
+    // The first waits (the linger is a minute) for the second to commit and join its round.
+    await expect.poll(() => r.jobs.get(first!.id)!.state, { timeout: 30_000, interval: 20 }).toBe('committed');
+    const stopping = runner.stop();
+    secondPut.open();
+    await stopping;
+    // Both verified within the grace (2 s), not parked as queued.
+    expect(r.jobs.get(first!.id)!.state).toBe('done');
+    expect(r.jobs.get(second!.id)!.state).toBe('done');
+  });
+
+  it('parks as queued what it could not verify within the grace; the next start verifies it from the owner check alone', async () => {
+    const r = await rig('verify-park');
+    closers.push(() => r.site.client.destroy());
+    const [held, parked] = r.queue(['11/ECG_Report_20240511_090000.pdf', '12/ECG_Report_20240512_090000.pdf']);
+    const headCalled = gate();
+    const answerHead = gate();
+    const secondPut = gate();
+    // The first job's HEAD hangs past the grace; the second commits while that round is under way.
+    const store = wrap(r.site.store, {
+      head: async (key) => { headCalled.open(); await answerHead.opened; return r.site.store.head(key); },
+      put: async (req) => { if (req.key === parked!.objectKey) await secondPut.opened; return r.site.store.put(req); },
+    });
+    const runner = r.runner(store, { concurrency: 2, verifyLingerMs: 0, stopGraceMs: 300 });
+    runner.start(r.site.encryption);
+    await headCalled.opened;
+    secondPut.open();
+    await expect.poll(() => r.jobs.get(parked!.id)!.state, { timeout: 30_000, interval: 20 }).toBe('committed');
+    const stopping = runner.stop();
+    await sleep(600);
+    answerHead.open();
+    await stopping;
+    expect(r.jobs.get(held!.id)!.state).toBe('done');
+    expect(r.jobs.get(parked!.id)).toMatchObject({ state: 'queued', lastError: expect.stringMatching(/parked when MedRelay stopped/) });
+    expect(statesOf(r.events, parked!.id)).toEqual(['committed', 'queued']);
+    const next = r.runner();
+    r.site.reset();
+    next.start(r.site.encryption);
+    await r.settled(2);
+    await next.stop();
+    expect(r.jobs.get(parked!.id)!.state).toBe('done');
+    // Sent again: refused (412), then the owner check's HEAD finds this job's object: verified from it.
+    expect(r.site.counts).toEqual({ PutObjectCommand: 1, HeadObjectCommand: 1 });
+  });
+});
+
+describe('verification on a folder store', () => {
+  it('verifies each copy by looking at the file and its metadata', async () => {
+    const dir = tempDir('verify-folder-store');
+    const db = openDatabase(join(dir, 'medrelay.db'));
+    const jobs = new JobRepository(db);
+    const store = new FolderStore(join(dir, 'store'));
+    const files = [0, 1, 2].map((i) => {
+      const p = join(dir, `ECG_Report_20240513_09000${i}.pdf`);
+      const content = samplePdf(`folder ${i}`);
+      writeFileSync(p, content);
+      return jobs.enqueue({
+        sourcePath: p, size: content.length, mtimeMs: Math.trunc(statSync(p).mtimeMs), sha256: createHash('sha256').update(content).digest('hex'),
+        kind: 'ecg-report', recordDate: '2024-05-13', objectKey: `ecg-reports/2024/05/13/ECG_Report_20240513_09000${i}.pdf`, contentType: 'application/pdf',
+      }).job;
+    });
+    const runner = new QueueRunner(jobs, store, { concurrency: 4, workstationId: 'ws-f', spoolDir: join(dir, 'spool'), partSize: 5 * MB, baseMs: 20, maxMs: 200 });
+    runner.start(null);
+    await expect.poll(() => jobs.counts().done, { timeout: 30_000, interval: 50 }).toBe(3);
+    await runner.stop();
+    for (const f of files) expect(readFileSync(join(dir, 'store', f.objectKey)).equals(readFileSync(f.sourcePath))).toBe(true);
+    db.close();
+  });
+});
