@@ -19,6 +19,14 @@ if [ "$(node_major)" -lt 22 ]; then
 fi
 # Electron's binary cannot be downloaded on every machine; the app's logic runs without it.
 export ELECTRON_SKIP_BINARY_DOWNLOAD=1
-if [ ! -f "$top/node_modules/.package-lock.json" ] || [ "$top/package-lock.json" -nt "$top/node_modules/.package-lock.json" ]; then
+# Reinstall when the lock file's content changed since the last install (not its time: a fresh
+# checkout or worktree is always newer). A symlinked node_modules belongs to another checkout:
+# npm ci would empty it through the link, so it is left alone.
+lock_sum=$(sha256sum "$top/package-lock.json" | cut -d' ' -f1)
+stamp="$top/node_modules/.medrelay-lock-sha256"
+if [ -L "$top/node_modules" ]; then
+  [ "$(cat "$stamp" 2>/dev/null)" = "$lock_sum" ] || echo "medrelay: node_modules is a link to another checkout's; not reinstalling it" >&2
+elif [ ! -f "$top/node_modules/.package-lock.json" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   (cd "$top" && npm ci --no-fund --no-audit >&2)
+  echo "$lock_sum" >"$stamp"
 fi
