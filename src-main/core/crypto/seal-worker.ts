@@ -22,7 +22,8 @@ async function seal(req: SealRequest): Promise<SealReply> {
     const out = await encryptBuffer(keyring, req.context, header ? Buffer.concat([header, whole.bytes]) : whole.bytes);
     // A buffer of its own, so it can be moved to the main thread without a copy.
     const ciphertext = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer as ArrayBuffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
-    return { id: req.id, result: 'sealed', ciphertext };
+    // The ciphertext's own hash, for the upload's signature (the main thread would hash it otherwise).
+    return { id: req.id, result: 'sealed', ciphertext, sha256: createHash('sha256').update(out).digest('hex') };
   } finally {
     whole.release();
   }

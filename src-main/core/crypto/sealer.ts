@@ -19,7 +19,7 @@ export interface SealRequest {
 }
 
 export type SealReply =
-  | { id: number; result: 'sealed'; ciphertext: ArrayBuffer }
+  | { id: number; result: 'sealed'; ciphertext: ArrayBuffer; sha256: string }
   /** The file is not the one that was queued (size, time or hash). */
   | { id: number; result: 'changed' }
   /** The worker could not read it the quick way: do it on the main thread. */

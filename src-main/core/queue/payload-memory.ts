@@ -25,7 +25,7 @@ export async function inMemoryPayload(job: Job, enc: RunnerEncryption, format: O
     if (reply.result === 'error') throw new Error(`encrypting ${job.sourcePath}: ${reply.message}`);
     if (reply.result === 'sealed') {
       const buffer = Buffer.from(reply.ciphertext);
-      return { data: { buffer }, format, storedSize: buffer.length, discard };
+      return { data: { buffer, sha256: reply.sha256 }, format, storedSize: buffer.length, discard };
     }
   }
   const encrypt = (plain: Buffer) => {

@@ -82,10 +82,20 @@ export class S3Writer {
     const earlier = this.conditionalPuts ? null : await this.ownerCheck(req);
     if (earlier) return ours(earlier);
     try {
-      const r = await this.client.send(new PutObjectCommand({
+      const command = new PutObjectCommand({
         ...writeParams(this.cfg, req), Body: body, ContentLength: body.length,
         ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}),
-      }), req.signal ? { abortSignal: req.signal } : {});
+      });
+      const sha256 = 'buffer' in req.data ? req.data.sha256 : undefined;
+      if (sha256) {
+        // The signature covers the body through this header; given, the signer need not hash the
+        // body again on the main thread. The store checks the body against it.
+        command.middlewareStack.add((next) => (args) => {
+          (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = sha256;
+          return next(args);
+        }, { step: 'build', name: 'medrelayKnownPayloadHash' });
+      }
+      const r = await this.client.send(command, req.signal ? { abortSignal: req.signal } : {});
       req.onProgress?.(body.length);
       return written(r.ETag);
     } catch (e) {

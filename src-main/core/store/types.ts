@@ -2,7 +2,10 @@
 import type { Readable } from 'node:stream';
 
 /** What to store: bytes in memory (small records) or a file (a spooled ciphertext, a large file). */
-export type PutData = { buffer: Buffer } | { file: string; size: number };
+export type PutData =
+  /** `sha256`: the buffer's SHA-256 in hex when already known (computed off the main thread), for the request signature. */
+  | { buffer: Buffer; sha256?: string }
+  | { file: string; size: number };
 
 export interface PartRecord {
   partNumber: number;

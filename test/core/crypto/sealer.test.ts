@@ -38,6 +38,7 @@ describe('Sealer (worker thread)', () => {
       const f = file(name, content);
       const reply = await sealer.seal({ ...f, context, header });
       if (reply.result !== 'sealed') throw new Error(`expected sealed, got ${reply.result}`);
+      expect(reply.sha256).toBe(createHash('sha256').update(Buffer.from(reply.ciphertext)).digest('hex'));
       writeFileSync(join(dir, `${name}.enc`), Buffer.from(reply.ciphertext));
       const { originalName } = await decryptWithKeyFile(keyFile, join(dir, `${name}.enc`), join(dir, `${name}.out`));
       expect(readFileSync(join(dir, `${name}.out`)).equals(content)).toBe(true);
