@@ -3,15 +3,13 @@
 // ones into a spool file of ciphertext, kept until the object is verified, so that a resumed
 // multipart upload sends exactly the bytes its earlier parts came from. Plaintext never goes to disk.
 import type { KeyringNode } from '@aws-crypto/client-node';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { encrypting, encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
+import { encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
 import type { PutData } from '../store/types.js';
 import type { Job } from './jobs.js';
+import { encryptFile, FileSink, MemorySink } from './ciphertext.js';
+import { readWhole } from './plaintext.js';
 
 /** Client-side encryption of every upload; null in sse-only mode. */
 export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
@@ -42,29 +40,6 @@ export function isNamed(job: Job): boolean {
   return job.kind !== 'dicom' && !job.objectKey.endsWith(`/${basename(job.sourcePath)}`);
 }
 
-/** Emits `head` before the first chunk (and, for an empty file, before the end). */
-function prepend(head: Buffer): Transform {
-  let sent = false;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      if (!sent) { sent = true; this.push(head); }
-      done(null, chunk);
-    },
-    flush(done) {
-      if (!sent) this.push(head);
-      done();
-    },
-  });
-}
-
-class Collector extends Writable {
-  readonly chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
-    this.chunks.push(chunk);
-    done();
-  }
-}
-
 /** Removes whatever was spooled for a job. */
 export async function discardSpool(spoolDir: string, jobId: number): Promise<void> {
   const names = await readdir(spoolDir).catch(() => [] as string[]);
@@ -86,35 +61,23 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
     const s = await stat(spool).catch(() => null);
     if (s?.size === job.storedSize) return { data: { file: spool, size: s.size }, format, storedSize: s.size, discard };
   }
-  const hash = createHash('sha256');
-  let read = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      read += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const stages: NodeJS.ReadWriteStream[] = [meter];
-  if (enc) {
-    const header = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
-    if (header) stages.push(prepend(header));
-    stages.push(encrypting(enc.keyring, encryptionContext(job.kind, opts.workstationId)));
+  if (!enc) {
+    const buffer = await readWhole(job);
+    return buffer === 'changed' ? 'changed' : { data: { buffer }, format, storedSize: buffer.length, discard: async () => {} };
   }
-  const source = createReadStream(job.sourcePath, { highWaterMark: 1024 * 1024 });
+  const context = encryptionContext(job.kind, opts.workstationId);
+  const head = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
   if (small) {
-    const sink = new Collector();
-    await pipeline([source, ...stages, sink]);
-    if (read !== job.size || hash.digest('hex') !== job.sha256) return 'changed';
-    const buffer = Buffer.concat(sink.chunks);
+    const sink = new MemorySink();
+    if ((await encryptFile(job, enc, context, head, sink)) === 'changed') return 'changed';
+    const buffer = sink.bytes();
     return { data: { buffer }, format, storedSize: buffer.length, discard: async () => {} };
   }
   await opts.forgetUpload();
   await mkdir(opts.spoolDir, { recursive: true });
   const tmp = `${spool}.tmp`;
   try {
-    await pipeline([source, ...stages, createWriteStream(tmp)]);
-    if (read !== job.size || hash.digest('hex') !== job.sha256) {
+    if ((await encryptFile(job, enc, context, head, await FileSink.create(tmp))) === 'changed') {
       await rm(tmp, { force: true });
       return 'changed';
     }

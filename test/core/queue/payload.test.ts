@@ -1,0 +1,129 @@
+// What a job sends: the queued file's bytes, encrypted, from memory or from a spool file; a file that
+// is not what was queued is caught and nothing of it is kept.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { decrypting, FRAME_LENGTH, stripNamedHeader } from '../../../src-main/core/crypto/envelope.js';
+import { aesKeyring } from '../../../src-main/core/crypto/keyrings.js';
+import { openDatabase } from '../../../src-main/core/db/open.js';
+import { sha256OfFile } from '../../../src-main/core/watch/intake.js';
+import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
+import { encryptFile } from '../../../src-main/core/queue/ciphertext.js';
+import { preparePayload, type Payload, type PayloadOptions } from '../../../src-main/core/queue/payload.js';
+import { tempDir } from '../../support/tmp.js';
+
+const dir = tempDir('payload');
+const keyring = aesKeyring('test-key', randomBytes(32));
+const jobs = new JobRepository(openDatabase(join(dir, 'medrelay.db')));
+const MB = 1024 * 1024;
+let serial = 0;
+
+function options(over: Partial<PayloadOptions> = {}): PayloadOptions {
+  return {
+    encryption: { keyring, keyIds: ['aes:test-key'] }, workstationId: 'ws-test', spoolDir: join(dir, 'spool'),
+    inMemoryLimit: 5 * MB, forgetUpload: async () => {}, ...over,
+  };
+}
+
+/** Writes `bytes` to a new file and queues it the way intake does. */
+async function queued(bytes: Buffer, name = `IM_${++serial}.dcm`, kind: 'dicom' | 'ecg-report' = 'dicom'): Promise<Job> {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  const key = kind === 'dicom' ? `dicom/2024/01/01/1.2/1.2.3/${serial}.dcm` : `ecg-reports/2024/01/01/opaque-${serial}`;
+  const r = jobs.enqueue({
+    sourcePath: path, size: bytes.length, mtimeMs: 1, sha256: await sha256OfFile(path), kind,
+    recordDate: '2024-01-01', objectKey: key, contentType: 'application/octet-stream',
+  });
+  return r.job;
+}
+
+async function stored(payload: Payload): Promise<Buffer> {
+  return 'buffer' in payload.data ? payload.data.buffer : readFileSync(payload.data.file);
+}
+
+async function decrypt(ciphertext: Buffer, named = false): Promise<{ plain: Buffer; name: string | null }> {
+  const chunks: Buffer[] = [];
+  let name: string | null = null;
+  const stages: NodeJS.ReadWriteStream[] = [decrypting(keyring)];
+  if (named) stages.push(stripNamedHeader((h) => { name = h.originalName; }));
+  await pipeline([Readable.from([ciphertext]), ...stages, new Writable({ write(c: Buffer, _e, done) { chunks.push(c); done(); } })]);
+  return { plain: Buffer.concat(chunks), name };
+}
+
+describe('preparePayload', () => {
+  it('spools a large record as ciphertext that decrypts to the file, across frame boundaries', async () => {
+    const bytes = randomBytes(3 * FRAME_LENGTH + 12_345);
+    const job = await queued(bytes);
+    const payload = await preparePayload(job, options({ inMemoryLimit: MB }));
+    if (payload === 'changed') throw new Error('unexpected');
+    expect('file' in payload.data).toBe(true);
+    const ciphertext = await stored(payload);
+    expect(payload.storedSize).toBe(ciphertext.length);
+    expect((await decrypt(ciphertext)).plain.equals(bytes)).toBe(true);
+    expect(readdirSync(join(dir, 'spool')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('encrypts a small record into memory, with the name header when the key hides the name', async () => {
+    const bytes = randomBytes(FRAME_LENGTH + 77);
+    const job = await queued(bytes, `ECG_Report_20240101_0000${++serial}.pdf`, 'ecg-report');
+    const payload = await preparePayload(job, options());
+    if (payload === 'changed') throw new Error('unexpected');
+    expect(payload.format).toBe('esdk2-named');
+    expect('buffer' in payload.data).toBe(true);
+    const back = await decrypt(await stored(payload), true);
+    expect(back.name).toBe(`ECG_Report_20240101_0000${serial}.pdf`);
+    expect(back.plain.equals(bytes)).toBe(true);
+  });
+
+  it('sends an empty file as an empty message', async () => {
+    const job = await queued(Buffer.alloc(0));
+    const payload = await preparePayload(job, options());
+    if (payload === 'changed') throw new Error('unexpected');
+    expect((await decrypt(await stored(payload))).plain.length).toBe(0);
+  });
+
+  it('reports a file whose bytes changed after it was queued, and keeps no spool of it', async () => {
+    const bytes = randomBytes(2 * MB);
+    const job = await queued(bytes);
+    bytes[MB] = bytes[MB]! ^ 0xff;
+    writeFileSync(job.sourcePath, bytes);
+    expect(await preparePayload(job, options({ inMemoryLimit: MB }))).toBe('changed');
+    expect(readdirSync(join(dir, 'spool')).filter((n) => n.startsWith(`${job.id}.`))).toEqual([]);
+  });
+
+  it('reports a file that grew or shrank after it was queued', async () => {
+    const grown = await queued(randomBytes(1000));
+    writeFileSync(grown.sourcePath, randomBytes(1001));
+    expect(await preparePayload(grown, options())).toBe('changed');
+    const shrunk = await queued(randomBytes(2 * MB));
+    writeFileSync(shrunk.sourcePath, randomBytes(MB));
+    expect(await preparePayload(shrunk, options({ inMemoryLimit: MB }))).toBe('changed');
+  });
+
+  it('stores a small record as it is when there is no client-side encryption', async () => {
+    const bytes = randomBytes(300_000);
+    const job = await queued(bytes);
+    const payload = await preparePayload(job, options({ encryption: null }));
+    if (payload === 'changed') throw new Error('unexpected');
+    expect(payload.format).toBe('plain');
+    expect((await stored(payload)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('encryptFile', () => {
+  it('fails with the sink\'s error, and finishes the message instead of breaking the process', async () => {
+    const job = await queued(randomBytes(3 * FRAME_LENGTH));
+    let writes = 0;
+    let closed = false;
+    const sink = {
+      async write() { if (++writes === 2) throw new Error('disk full'); },
+      async close() { closed = true; },
+    };
+    await expect(encryptFile(job, { keyring, keyIds: [] }, { 'medrelay-format': '1' }, null, sink)).rejects.toThrow('disk full');
+    expect(closed).toBe(true);
+  });
+});
