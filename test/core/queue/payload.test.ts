@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { decrypting, FRAME_LENGTH, stripNamedHeader } from '../../../src-main/core/crypto/envelope.js';
 import { aesKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { openDatabase } from '../../../src-main/core/db/open.js';
-import { sha256OfFile } from '../../../src-main/core/watch/intake.js';
+import { hashFile } from '../../../src-main/core/watch/intake.js';
 import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
 import { encryptFile } from '../../../src-main/core/queue/ciphertext.js';
 import { preparePayload, type Payload, type PayloadOptions } from '../../../src-main/core/queue/payload.js';
@@ -34,8 +34,10 @@ async function queued(bytes: Buffer, name = `IM_${++serial}.dcm`, kind: 'dicom' 
   const path = join(dir, name);
   writeFileSync(path, bytes);
   const key = kind === 'dicom' ? `dicom/2024/01/01/1.2/1.2.3/${serial}.dcm` : `ecg-reports/2024/01/01/opaque-${serial}`;
+  const hashed = await hashFile(path, Date.now() + 5000);
+  if (hashed === 'changed') throw new Error(`${path} changed while hashed`);
   const r = jobs.enqueue({
-    sourcePath: path, size: bytes.length, mtimeMs: 1, sha256: await sha256OfFile(path), kind,
+    sourcePath: path, size: bytes.length, mtimeMs: hashed.mtimeMs, sha256: hashed.sha256, fileIdentity: hashed.identity, kind,
     recordDate: '2024-01-01', objectKey: key, contentType: 'application/octet-stream',
   });
   return r.job;
