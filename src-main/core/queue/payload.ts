@@ -1,5 +1,5 @@
-// What a job sends: the file, hashed as it is read (so a file written during the upload is caught),
-// with the name header for {opaque} keys, encrypted. Small records are encrypted into memory; large
+// What a job sends: the file, proven to be what was queued as it is read (queue/plaintext.ts, so a
+// file written before or during the upload is caught), with the name header for {opaque} keys, encrypted. Small records are encrypted into memory; large
 // ones into a spool file of ciphertext, kept until the object is verified, so that a resumed
 // multipart upload sends exactly the bytes its earlier parts came from. Plaintext never goes to disk.
 import type { KeyringNode } from '@aws-crypto/client-node';

@@ -1,8 +1,10 @@
 // A job's file read once as the plaintext of its upload, with proof that the bytes are those the job
-// was queued with: the SHA-256 taken while reading must be the job's. A file that changed is
+// was queued with: the file's identity from intake, unchanged from before the first read to after the
+// last (queue/file-identity.ts), or else the SHA-256 taken while reading. A file that changed is
 // reported, so that its bytes are thrown away rather than sent.
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
+import { sameFile, vouchesFor } from './file-identity.js';
 import type { Job } from './jobs.js';
 
 /** Reads until `length` bytes are in `buf` at `offset` or the file ends; returns how many were read. */
@@ -25,7 +27,9 @@ async function readFully(fh: FileHandle, buf: Buffer, offset: number, length: nu
 export async function readFrames(job: Job, frame: number, head: Buffer | null, take: (chunk: Buffer) => Promise<void>): Promise<'read' | 'changed'> {
   const fh = await open(job.sourcePath, 'r');
   try {
-    const hash = createHash('sha256');
+    const before = await fh.stat({ bigint: true });
+    if (before.size !== BigInt(job.size)) return 'changed';
+    const hash = vouchesFor(job.fileIdentity, job.sha256, before) ? null : createHash('sha256');
     const total = (head?.length ?? 0) + job.size;
     let pos = 0;
     for (let sent = 0; sent < total;) {
@@ -33,14 +37,14 @@ export async function readFrames(job: Job, frame: number, head: Buffer | null, t
       const off = sent === 0 && head ? head.copy(buf) : 0;
       const got = await readFully(fh, buf, off, buf.length - off, pos);
       if (got < buf.length - off) return 'changed';
-      hash.update(buf.subarray(off));
+      hash?.update(buf.subarray(off));
       pos += got;
       sent += buf.length;
       await take(buf);
     }
-    // One byte more would mean the file grew.
-    if ((await readFully(fh, Buffer.alloc(1), 0, 1, pos)) !== 0) return 'changed';
-    return hash.digest('hex') === job.sha256 ? 'read' : 'changed';
+    // Any write since the first fstat (growing the file too) moved ctime.
+    if (!sameFile(before, await fh.stat({ bigint: true }))) return 'changed';
+    return !hash || hash.digest('hex') === job.sha256 ? 'read' : 'changed';
   } finally {
     await fh.close();
   }

@@ -1,7 +1,7 @@
 // What a job sends: the queued file's bytes, encrypted, from memory or from a spool file; a file that
 // is not what was queued is caught and nothing of it is kept.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { openDatabase } from '../../../src-main/core/db/open.js';
 import { hashFile } from '../../../src-main/core/watch/intake.js';
 import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
 import { encryptFile } from '../../../src-main/core/queue/ciphertext.js';
+import { readFrames } from '../../../src-main/core/queue/plaintext.js';
 import { preparePayload, type Payload, type PayloadOptions } from '../../../src-main/core/queue/payload.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -29,15 +30,19 @@ function options(over: Partial<PayloadOptions> = {}): PayloadOptions {
   };
 }
 
-/** Writes `bytes` to a new file and queues it the way intake does. */
-async function queued(bytes: Buffer, name = `IM_${++serial}.dcm`, kind: 'dicom' | 'ecg-report' = 'dicom'): Promise<Job> {
+/** Writes `bytes` to a new file and queues it the way intake does; `identity: false` as older versions did. */
+async function queued(bytes: Buffer, name = `IM_${++serial}.dcm`, kind: 'dicom' | 'ecg-report' = 'dicom', identity = true): Promise<Job> {
   const path = join(dir, name);
   writeFileSync(path, bytes);
+  return queuedFile(path, kind, identity);
+}
+
+async function queuedFile(path: string, kind: 'dicom' | 'ecg-report' = 'dicom', identity = true): Promise<Job> {
   const key = kind === 'dicom' ? `dicom/2024/01/01/1.2/1.2.3/${serial}.dcm` : `ecg-reports/2024/01/01/opaque-${serial}`;
   const hashed = await hashFile(path, Date.now() + 5000);
   if (hashed === 'changed') throw new Error(`${path} changed while hashed`);
   const r = jobs.enqueue({
-    sourcePath: path, size: bytes.length, mtimeMs: hashed.mtimeMs, sha256: hashed.sha256, fileIdentity: hashed.identity, kind,
+    sourcePath: path, size: hashed.size, mtimeMs: hashed.mtimeMs, sha256: hashed.sha256, fileIdentity: identity ? hashed.identity : null, kind,
     recordDate: '2024-01-01', objectKey: key, contentType: 'application/octet-stream',
   });
   return r.job;
@@ -97,6 +102,34 @@ describe('preparePayload', () => {
     expect(readdirSync(join(dir, 'spool')).filter((n) => n.startsWith(`${job.id}.`))).toEqual([]);
   });
 
+  it('reports a file rewritten after it was queued with its size and mtime put back', async () => {
+    const bytes = randomBytes(2 * MB);
+    const path = join(dir, `IM_${++serial}.dcm`);
+    writeFileSync(path, bytes);
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    const job = await queuedFile(path);
+    expect(job.fileIdentity).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.from('rewritten'), 0, 9, MB);
+    closeSync(fd);
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    expect(await preparePayload(job, options({ inMemoryLimit: MB }))).toBe('changed');
+    expect(await preparePayload(job, options({ inMemoryLimit: 4 * MB }))).toBe('changed');
+  });
+
+  it('uploads a job queued by an older version (no identity), checking its hash instead', async () => {
+    const bytes = randomBytes(2 * MB + 5);
+    const job = await queued(bytes, undefined, 'dicom', false);
+    expect(job.fileIdentity).toBeNull();
+    const payload = await preparePayload(job, options({ inMemoryLimit: MB }));
+    if (payload === 'changed') throw new Error('unexpected');
+    expect((await decrypt(await stored(payload))).plain.equals(bytes)).toBe(true);
+    bytes[0] = bytes[0]! ^ 1;
+    writeFileSync(job.sourcePath, bytes);
+    expect(await preparePayload(job, options({ inMemoryLimit: MB }))).toBe('changed');
+  });
+
   it('reports a file that grew or shrank after it was queued', async () => {
     const grown = await queued(randomBytes(1000));
     writeFileSync(grown.sourcePath, randomBytes(1001));
@@ -113,6 +146,33 @@ describe('preparePayload', () => {
     if (payload === 'changed') throw new Error('unexpected');
     expect(payload.format).toBe('plain');
     expect((await stored(payload)).equals(bytes)).toBe(true);
+  });
+});
+
+describe('readFrames', () => {
+  it('catches a file written while it is being read, though its identity matched when reading began', async () => {
+    const job = await queued(randomBytes(3 * FRAME_LENGTH));
+    let chunks = 0;
+    const verdict = await readFrames(job, FRAME_LENGTH, null, async () => {
+      if (++chunks === 1) {
+        const fd = openSync(job.sourcePath, 'r+');
+        writeSync(fd, Buffer.from('late write'), 0, 10, 2 * FRAME_LENGTH);
+        closeSync(fd);
+      }
+    });
+    expect(chunks).toBe(3);
+    expect(verdict).toBe('changed');
+  });
+
+  it('hands over the name header and the file in frame-sized chunks', async () => {
+    const bytes = randomBytes(2 * FRAME_LENGTH + 10);
+    const job = await queued(bytes);
+    const head = Buffer.from('HEAD\n');
+    const sizes: number[] = [];
+    const seen: Buffer[] = [];
+    expect(await readFrames(job, FRAME_LENGTH, head, async (c) => { sizes.push(c.length); seen.push(Buffer.from(c)); })).toBe('read');
+    expect(sizes).toEqual([FRAME_LENGTH, FRAME_LENGTH, head.length + 10]);
+    expect(Buffer.concat(seen).equals(Buffer.concat([head, bytes]))).toBe(true);
   });
 });
 
