@@ -20,9 +20,10 @@ async function readFully(fh: FileHandle, buf: Buffer, offset: number, length: nu
 
 /**
  * Hands `head` and then the job's file to `take` in chunks of exactly `frame` bytes (the last one
- * shorter), one at a time: the next chunk is handed over once `take`'s promise has settled.
- * 'changed' when the file is not what the job was queued with: whatever `take` was given must then
- * be thrown away.
+ * shorter), one at a time: the next chunk is read while `take` works on one, and handed over once
+ * its promise has settled. The chunks live in two buffers that take turns, so `take` must be done
+ * with a chunk when its promise settles (a cipher that copies or consumes it). 'changed' when the
+ * file is not what the job was queued with: whatever `take` was given must then be thrown away.
  */
 export async function readFrames(job: Job, frame: number, head: Buffer | null, take: (chunk: Buffer) => Promise<void>): Promise<'read' | 'changed'> {
   const fh = await open(job.sourcePath, 'r');
@@ -31,16 +32,25 @@ export async function readFrames(job: Job, frame: number, head: Buffer | null, t
     if (before.size !== BigInt(job.size)) return 'changed';
     const hash = vouchesFor(job.fileIdentity, job.sha256, before) ? null : createHash('sha256');
     const total = (head?.length ?? 0) + job.size;
-    let pos = 0;
-    for (let sent = 0; sent < total;) {
-      const buf = Buffer.allocUnsafeSlow(Math.min(frame, total - sent));
-      const off = sent === 0 && head ? head.copy(buf) : 0;
-      const got = await readFully(fh, buf, off, buf.length - off, pos);
-      if (got < buf.length - off) return 'changed';
-      hash?.update(buf.subarray(off));
-      pos += got;
-      sent += buf.length;
-      await take(buf);
+    const buffers: Buffer[] = [];
+    let taking: Promise<void> = Promise.resolve();
+    try {
+      let pos = 0;
+      for (let sent = 0, turn = 0; sent < total; turn ^= 1) {
+        // The buffer of the chunk before last: `take` is done with it.
+        const buf = (buffers[turn] ??= Buffer.allocUnsafeSlow(Math.min(frame, total))).subarray(0, Math.min(frame, total - sent));
+        const off = sent === 0 && head ? head.copy(buf) : 0;
+        const got = await readFully(fh, buf, off, buf.length - off, pos);
+        if (got < buf.length - off) return 'changed';
+        hash?.update(buf.subarray(off));
+        pos += got;
+        sent += buf.length;
+        await taking;
+        taking = take(buf);
+        taking.catch(() => {}); // awaited on the next turn or below
+      }
+    } finally {
+      await taking;
     }
     // Any write since the first fstat (growing the file too) moved ctime.
     if (!sameFile(before, await fh.stat({ bigint: true }))) return 'changed';
