@@ -4,7 +4,7 @@
 // before completing) is ours when its metadata names this job, otherwise a conflict.
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand,
-  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass,
+  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass, type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -124,16 +124,7 @@ export class S3Writer {
       const id = uploadId;
       const worker = async () => {
         for (let n = missing.shift(); n !== undefined; n = missing.shift()) {
-          // With flexible checksums the body is buffered, so the SDK puts its checksum in a header (a
-          // stream would need aws-chunked trailers, which Ceph RGW refuses with 411); memory is then
-          // partSize × partsInFlight per upload. Without, the part streams from the spool file.
-          const start = (n - 1) * partSize;
-          const body = this.cfg.checksum === 'when-supported'
-            ? await readPart(file, start, sizeOf(n))
-            : createReadStream(file, { start, end: start + sizeOf(n) - 1, highWaterMark: 1024 * 1024 });
-          const r = await this.client.send(new UploadPartCommand({
-            ...s3, UploadId: id, PartNumber: n, ContentLength: sizeOf(n), Body: body,
-          }), req.signal ? { abortSignal: req.signal } : {});
+          const r = await this.sendPart({ ...s3, UploadId: id, PartNumber: n }, file, (n - 1) * partSize, sizeOf(n), req.signal);
           const part = { partNumber: n, etag: r.ETag!, size: sizeOf(n) };
           have.set(n, part);
           journal.partDone(part);
@@ -169,6 +160,20 @@ export class S3Writer {
       }
       throw toStoreError(e, this.where(req));
     }
+  }
+
+  /**
+   * Sends `length` bytes of `file` from `start` as one part. With flexible checksums the body is
+   * buffered, so the SDK puts its checksum in a header (a stream would need aws-chunked trailers,
+   * which Ceph RGW refuses with 411); memory is then partSize × partsInFlight per upload. Without,
+   * the part streams from the spool file.
+   */
+  private async sendPart(params: { Bucket: string; Key: string; UploadId: string; PartNumber: number }, file: string,
+    start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
+    const body = this.cfg.checksum === 'when-supported'
+      ? await readPart(file, start, length)
+      : createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+    return this.client.send(new UploadPartCommand({ ...params, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {});
   }
 
   /** Every part the store holds for an upload, or null when the upload no longer exists. */
