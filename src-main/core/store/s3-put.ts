@@ -8,8 +8,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
+import { PartBuffers } from './part-buffers.js';
 import { METADATA, StoreError, type PartRecord, type PutOutcome, type PutRequest } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
@@ -23,17 +25,18 @@ export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
   };
 }
 
-async function readPart(file: string, start: number, length: number): Promise<Buffer> {
+/** Memory for the parts buffered with flexible checksums, all uploads together (see PartBuffers). */
+const PART_MEMORY = 32 * 1024 * 1024;
+
+async function readPart(file: string, start: number, buf: Buffer): Promise<void> {
   const fh = await open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(length);
     let off = 0;
-    while (off < length) {
-      const { bytesRead } = await fh.read(buf, off, length - off, start + off);
+    while (off < buf.length) {
+      const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
       if (bytesRead === 0) throw new StoreError('internal', `${file} ended before part at ${start} was read`, true);
       off += bytesRead;
     }
-    return buf;
   } finally {
     await fh.close();
   }
@@ -47,8 +50,11 @@ function isStatus(e: unknown, status: number, ...names: string[]): boolean {
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
+  private readonly parts: PartBuffers;
 
-  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {}
+  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {
+    this.parts = new PartBuffers(cfg.partSizeBytes, Math.max(1, Math.floor(PART_MEMORY / cfg.partSizeBytes)));
+  }
 
   /** Is the object at `key` this job's own earlier write? Throws a conflict when it is another's. */
   async ownerCheck(req: PutRequest): Promise<'ours' | 'absent'> {
@@ -122,9 +128,12 @@ export class S3Writer {
       req.onProgress?.(sent);
       const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !have.has(n));
       const id = uploadId;
+      let failed = false;
       const worker = async () => {
-        for (let n = missing.shift(); n !== undefined; n = missing.shift()) {
-          const r = await this.sendPart({ ...s3, UploadId: id, PartNumber: n }, file, (n - 1) * partSize, sizeOf(n), req.signal);
+        // Once a part failed the upload is given up for now: no other worker starts a part.
+        for (let n = missing.shift(); n !== undefined && !failed; n = missing.shift()) {
+          const r = await this.sendPart({ ...s3, UploadId: id, PartNumber: n }, file, (n - 1) * partSize, sizeOf(n), req.signal)
+            .catch((e: unknown) => { failed = true; throw e; });
           const part = { partNumber: n, etag: r.ETag!, size: sizeOf(n) };
           have.set(n, part);
           journal.partDone(part);
@@ -163,17 +172,31 @@ export class S3Writer {
   }
 
   /**
-   * Sends `length` bytes of `file` from `start` as one part. With flexible checksums the body is
-   * buffered, so the SDK puts its checksum in a header (a stream would need aws-chunked trailers,
-   * which Ceph RGW refuses with 411); memory is then partSize × partsInFlight per upload. Without,
-   * the part streams from the spool file.
+   * Sends `length` bytes of `file` from `start` as one part. Without flexible checksums the part
+   * streams from the spool file (memory: the stream's read-ahead; the SDK sends a stream unsigned
+   * rather than hash it). With them the body must be a buffer, so that the SDK puts its checksum in a
+   * header (a stream would need aws-chunked trailers, which Ceph RGW refuses with 411): the part is
+   * read into one of the part buffers shared by all uploads (PartBuffers), so the memory it takes is
+   * PART_MEMORY (at least one part) whatever the uploads and their parts in flight.
    */
   private async sendPart(params: { Bucket: string; Key: string; UploadId: string; PartNumber: number }, file: string,
     start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
-    const body = this.cfg.checksum === 'when-supported'
-      ? await readPart(file, start, length)
-      : createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
-    return this.client.send(new UploadPartCommand({ ...params, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {});
+    const send = (body: Buffer | Readable) =>
+      this.client.send(new UploadPartCommand({ ...params, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {});
+    if (this.cfg.checksum !== 'when-supported') {
+      const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+      return send(body).finally(() => body.destroy());
+    }
+    // A part larger than the pool's (a job begun with another part size) gets a buffer of its own.
+    const pooled = length <= this.parts.size;
+    const buffer = pooled ? await this.parts.take() : Buffer.allocUnsafe(length);
+    try {
+      const part = buffer.subarray(0, length);
+      await readPart(file, start, part);
+      return await send(part);
+    } finally {
+      if (pooled) this.parts.give(buffer);
+    }
   }
 
   /** Every part the store holds for an upload, or null when the upload no longer exists. */
