@@ -90,15 +90,18 @@ function written(stream: Duplex, chunk: Buffer): Promise<void> {
 export async function encryptFile(job: Job, encryption: NonNullable<RunnerEncryption>, context: Record<string, string>,
   head: Buffer | null, sink: Sink): Promise<'encrypted' | 'changed'> {
   const cipher = encrypting(encryption.keyring, context);
-  // Its errors reach us through the reads below; this keeps one after them from going unhandled.
-  cipher.on('error', () => {});
   let sinkError: unknown = null;
-  const drained = (async () => {
-    // Read to the end even after the sink failed: the message must finish (see encrypting()).
-    for await (const chunk of cipher as AsyncIterable<Buffer>) {
-      if (sinkError === null) await sink.write(chunk).catch((e: unknown) => { sinkError = e; });
-    }
-  })();
+  // Chunk by chunk as the cipher emits them ('data'; reading the stream would concatenate what it
+  // holds), to the end even after the sink failed: the message must finish (see encrypting()).
+  const drained = new Promise<void>((resolve, reject) => {
+    cipher.on('data', (chunk: Buffer) => {
+      if (sinkError !== null) return;
+      cipher.pause();
+      sink.write(chunk).catch((e: unknown) => { sinkError = e; }).finally(() => cipher.resume());
+    });
+    cipher.once('end', resolve);
+    cipher.on('error', reject);
+  });
   // A cipher that failed takes no more plaintext: the reader must not wait for it.
   const broken = new Promise<never>((_, reject) => { drained.catch(reject); });
   broken.catch(() => {});
