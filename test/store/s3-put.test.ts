@@ -1,9 +1,10 @@
-// Multipart uploads from a spool file against the real test store: parts from shared buffers in both
+// Multipart uploads from a spool file against the real test store: parts streamed in both
 // checksum modes, and a resumed upload that sends only the missing parts and stores the exact bytes.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { s3StoreSchema } from '../../src-main/core/config/schema.js';
 import { S3Writer } from '../../src-main/core/store/s3-put.js';
@@ -79,5 +80,36 @@ describe.each(['when-required', 'when-supported'] as const)('S3Writer.putFile (c
     expect(again).toBe('written');
     expect(journal.resumedParts).toBe(2);
     expect((await stored(client, bucket, 'dicom/resume.dcm')).equals(bytes)).toBe(true);
+  });
+});
+
+describe('S3Writer.putFile with flexible checksums', () => {
+  it('sends each part with the CRC32 of exactly its bytes in its header', async () => {
+    const client = testS3Client({ requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' });
+    const sent = new Map<string, string>();
+    client.middlewareStack.add((next) => async (args) => {
+      const r = args.request as { query?: Record<string, string>; headers: Record<string, string> };
+      if (r.query?.partNumber) sent.set(`${r.headers['content-length']}/${r.query.partNumber}`, r.headers['x-amz-checksum-crc32'] ?? 'none');
+      return next(args);
+    }, { step: 'finalizeRequest' });
+    try {
+      const bucket = await freshBucket('crc', client);
+      const w = writer(client, bucket, { checksum: 'when-supported' });
+      // The check value of CRC-32 (ISO-HDLC, the one S3 calls CRC32): "123456789" → 0xCBF43926.
+      const small = join(dir, 'check.spool');
+      writeFileSync(small, '123456789');
+      await w.putFile(request('check', small, 9, new Journal()), small, 9);
+      expect(sent.get('9/1')).toBe(Buffer.from([0xcb, 0xf4, 0x39, 0x26]).toString('base64'));
+      const bytes = randomBytes(11 * MiB);
+      const file = join(dir, 'crc.spool');
+      writeFileSync(file, bytes);
+      await w.putFile(request('crc', file, bytes.length, new Journal()), file, bytes.length);
+      const crc = (b: Buffer) => { const o = Buffer.alloc(4); o.writeUInt32BE(crc32(b)); return o.toString('base64'); };
+      expect(sent.get(`${5 * MiB}/2`)).toBe(crc(bytes.subarray(5 * MiB, 10 * MiB)));
+      expect(sent.get(`${MiB}/3`)).toBe(crc(bytes.subarray(10 * MiB)));
+      expect((await stored(client, bucket, 'crc')).equals(bytes)).toBe(true);
+    } finally {
+      client.destroy();
+    }
   });
 });

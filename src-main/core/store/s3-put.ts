@@ -8,10 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
-import { PartBuffers } from './part-buffers.js';
 import { METADATA, StoreError, type PartRecord, type PutOutcome, type PutRequest } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
@@ -25,18 +24,24 @@ export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
   };
 }
 
-/** Memory for the parts buffered with flexible checksums, all uploads together (see PartBuffers). */
-const PART_MEMORY = 32 * 1024 * 1024;
-
-async function readPart(file: string, start: number, buf: Buffer): Promise<void> {
+/**
+ * The CRC32 of `length` bytes of `file` from `start`, base64 as S3's x-amz-checksum-crc32 wants it:
+ * read through a buffer of at most 1 MiB, whatever the part size.
+ */
+async function partCrc32(file: string, start: number, length: number): Promise<string> {
   const fh = await open(file, 'r');
   try {
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(length, 1024 * 1024)));
+    let crc = 0;
+    for (let off = 0; off < length;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
       if (bytesRead === 0) throw new StoreError('internal', `${file} ended before part at ${start} was read`, true);
+      crc = crc32(buf.subarray(0, bytesRead), crc);
       off += bytesRead;
     }
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(crc >>> 0);
+    return out.toString('base64');
   } finally {
     await fh.close();
   }
@@ -50,11 +55,8 @@ function isStatus(e: unknown, status: number, ...names: string[]): boolean {
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
-  private readonly parts: PartBuffers;
 
-  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {
-    this.parts = new PartBuffers(cfg.partSizeBytes, Math.max(1, Math.floor(PART_MEMORY / cfg.partSizeBytes)));
-  }
+  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {}
 
   /** Is the object at `key` this job's own earlier write? Throws a conflict when it is another's. */
   async ownerCheck(req: PutRequest): Promise<'ours' | 'absent'> {
@@ -172,31 +174,19 @@ export class S3Writer {
   }
 
   /**
-   * Sends `length` bytes of `file` from `start` as one part. Without flexible checksums the part
-   * streams from the spool file (memory: the stream's read-ahead; the SDK sends a stream unsigned
-   * rather than hash it). With them the body must be a buffer, so that the SDK puts its checksum in a
-   * header (a stream would need aws-chunked trailers, which Ceph RGW refuses with 411): the part is
-   * read into one of the part buffers shared by all uploads (PartBuffers), so the memory it takes is
-   * PART_MEMORY (at least one part) whatever the uploads and their parts in flight.
+   * Sends `length` bytes of `file` from `start` as one part, streamed from the spool file (memory:
+   * the stream's read-ahead, whatever the part size; the SDK sends a stream unsigned rather than
+   * hash it for the signature). With flexible checksums the part's CRC32 is read from the spool
+   * first and sent in its header: the SDK would otherwise buffer the part (or send aws-chunked
+   * trailers, which Ceph RGW refuses with 411).
    */
   private async sendPart(params: { Bucket: string; Key: string; UploadId: string; PartNumber: number }, file: string,
     start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
-    const send = (body: Buffer | Readable) =>
-      this.client.send(new UploadPartCommand({ ...params, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {});
-    if (this.cfg.checksum !== 'when-supported') {
-      const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
-      return send(body).finally(() => body.destroy());
-    }
-    // A part larger than the pool's (a job begun with another part size) gets a buffer of its own.
-    const pooled = length <= this.parts.size;
-    const buffer = pooled ? await this.parts.take() : Buffer.allocUnsafe(length);
-    try {
-      const part = buffer.subarray(0, length);
-      await readPart(file, start, part);
-      return await send(part);
-    } finally {
-      if (pooled) this.parts.give(buffer);
-    }
+    const checksum = this.cfg.checksum === 'when-supported'
+      ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: await partCrc32(file, start, length) } : {};
+    const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+    return this.client.send(new UploadPartCommand({ ...params, ...checksum, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {})
+      .finally(() => body.destroy());
   }
 
   /** Every part the store holds for an upload, or null when the upload no longer exists. */
