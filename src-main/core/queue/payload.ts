@@ -8,11 +8,28 @@ import { basename, join } from 'node:path';
 import { encryptionContext, namedHeader, type ObjectFormat } from '../crypto/envelope.js';
 import type { PutData } from '../store/types.js';
 import type { Job } from './jobs.js';
-import { encryptFile, FileSink, MemorySink } from './ciphertext.js';
+import { encryptFile, FileSink, MemorySink, type Sink } from './ciphertext.js';
 import { readWhole } from './plaintext.js';
 
 /** Client-side encryption of every upload; null in sse-only mode. */
 export type RunnerEncryption = { keyring: KeyringNode; keyIds: string[] } | null;
+
+/**
+ * Records take turns to be encrypted, one at a time for the whole queue. Encryption runs many times
+ * faster than uploads, so this costs no throughput; it spreads the cipher's garbage (a fresh buffer
+ * per frame) over time rather than in bursts the garbage collector lags behind, which is what
+ * raised peak memory with several large records starting at once.
+ */
+export class EncryptionTurns {
+  private last: Promise<unknown> = Promise.resolve();
+
+  /** Runs `f` once every earlier call has settled. */
+  run<T>(f: () => Promise<T>): Promise<T> {
+    const mine = this.last.then(f);
+    this.last = mine.catch(() => {});
+    return mine;
+  }
+}
 
 export interface PayloadOptions {
   encryption: RunnerEncryption;
@@ -20,6 +37,8 @@ export interface PayloadOptions {
   spoolDir: string;
   /** Records smaller than this are encrypted into memory and sent in one request. */
   inMemoryLimit: number;
+  /** Shared by every job of a queue; absent: this record is encrypted whenever it comes. */
+  turns?: EncryptionTurns;
   /**
    * Called before a new spool replaces whatever was there: the job's earlier multipart upload
    * must be forgotten first, or a crash in between could resume it with parts of other ciphertext.
@@ -67,9 +86,13 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
   }
   const context = encryptionContext(job.kind, opts.workstationId);
   const head = format === 'esdk2-named' ? namedHeader({ originalName: basename(job.sourcePath) }) : null;
+  const encrypt = (sink: Sink) => {
+    const run = () => encryptFile(job, enc, context, head, sink);
+    return opts.turns ? opts.turns.run(run) : run();
+  };
   if (small) {
     const sink = new MemorySink();
-    if ((await encryptFile(job, enc, context, head, sink)) === 'changed') return 'changed';
+    if ((await encrypt(sink)) === 'changed') return 'changed';
     const buffer = sink.bytes();
     return { data: { buffer }, format, storedSize: buffer.length, discard: async () => {} };
   }
@@ -77,7 +100,7 @@ export async function preparePayload(job: Job, opts: PayloadOptions): Promise<Pa
   await mkdir(opts.spoolDir, { recursive: true });
   const tmp = `${spool}.tmp`;
   try {
-    if ((await encryptFile(job, enc, context, head, await FileSink.create(tmp))) === 'changed') {
+    if ((await encrypt(await FileSink.create(tmp))) === 'changed') {
       await rm(tmp, { force: true });
       return 'changed';
     }

@@ -14,7 +14,7 @@ import { hashFile } from '../../../src-main/core/watch/intake.js';
 import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
 import { encryptFile } from '../../../src-main/core/queue/ciphertext.js';
 import { readFrames } from '../../../src-main/core/queue/plaintext.js';
-import { preparePayload, type Payload, type PayloadOptions } from '../../../src-main/core/queue/payload.js';
+import { EncryptionTurns, preparePayload, type Payload, type PayloadOptions } from '../../../src-main/core/queue/payload.js';
 import { tempDir } from '../../support/tmp.js';
 
 const dir = tempDir('payload');
@@ -187,5 +187,35 @@ describe('encryptFile', () => {
     };
     await expect(encryptFile(job, { keyring, keyIds: [] }, { 'medrelay-format': '1' }, null, sink)).rejects.toThrow('disk full');
     expect(closed).toBe(true);
+  });
+});
+
+describe('EncryptionTurns', () => {
+  it('runs one encryption at a time, in the order they came, and goes on after one fails', async () => {
+    const turns = new EncryptionTurns();
+    const log: string[] = [];
+    let running = 0;
+    const task = (name: string, fail = false) => turns.run(async () => {
+      running++;
+      log.push(`${name}:${running}`);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (fail) throw new Error(name);
+      return name;
+    });
+    const results = await Promise.allSettled([task('a'), task('b', true), task('c')]);
+    expect(log).toEqual(['a:1', 'b:1', 'c:1']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('lets two records share turns and still encrypts each to its own bytes', async () => {
+    const turns = new EncryptionTurns();
+    const a = randomBytes(2 * MB + 1);
+    const b = randomBytes(3 * MB + 2);
+    const [ja, jb] = [await queued(a), await queued(b)];
+    const [pa, pb] = await Promise.all([preparePayload(ja, options({ inMemoryLimit: MB, turns })), preparePayload(jb, options({ inMemoryLimit: MB, turns }))]);
+    if (pa === 'changed' || pb === 'changed') throw new Error('unexpected');
+    expect((await decrypt(await stored(pa))).plain.equals(a)).toBe(true);
+    expect((await decrypt(await stored(pb))).plain.equals(b)).toBe(true);
   });
 });
