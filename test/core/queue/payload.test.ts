@@ -74,6 +74,27 @@ describe('preparePayload', () => {
     expect(readdirSync(join(dir, 'spool')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('gives a resumed upload its spool back untouched, and makes new ciphertext only after forgetting the upload', async () => {
+    const job = await queued(randomBytes(2 * MB + 3));
+    let forgotten = 0;
+    const opts = options({ inMemoryLimit: MB, forgetUpload: async () => { forgotten++; } });
+    const first = await preparePayload(job, opts);
+    if (first === 'changed' || !('file' in first.data)) throw new Error('unexpected');
+    const bytes = readFileSync(first.data.file);
+    expect(forgotten).toBe(1);
+    // As after a crash with parts journaled: the same ciphertext, byte for byte, no new encryption.
+    const resumed = await preparePayload({ ...job, uploadId: 'upload-1', storedSize: bytes.length }, opts);
+    if (resumed === 'changed' || !('file' in resumed.data)) throw new Error('unexpected');
+    expect(readFileSync(resumed.data.file).equals(bytes)).toBe(true);
+    expect(forgotten).toBe(1);
+    // A spool of another size is not the one the parts came from: the upload is forgotten first.
+    const redone = await preparePayload({ ...job, uploadId: 'upload-1', storedSize: bytes.length + 1 }, opts);
+    if (redone === 'changed' || !('file' in redone.data)) throw new Error('unexpected');
+    expect(forgotten).toBe(2);
+    expect(readFileSync(redone.data.file).equals(bytes)).toBe(false);
+    expect((await decrypt(readFileSync(redone.data.file))).plain.equals((await decrypt(bytes)).plain)).toBe(true);
+  });
+
   it('encrypts a small record into memory, with the name header when the key hides the name', async () => {
     const bytes = randomBytes(FRAME_LENGTH + 77);
     const job = await queued(bytes, `ECG_Report_20240101_0000${++serial}.pdf`, 'ecg-report');
