@@ -1,7 +1,8 @@
 // What a job sends: the file, proven to be what was queued as it is read (queue/plaintext.ts, so a
-// file written before or during the upload is caught), with the name header for {opaque} keys, encrypted. Small records are encrypted into memory; large
-// ones into a spool file of ciphertext, kept until the object is verified, so that a resumed
-// multipart upload sends exactly the bytes its earlier parts came from. Plaintext never goes to disk.
+// file written before or during the upload is caught), with the name header for {opaque} keys,
+// encrypted (queue/ciphertext.ts). Small records are encrypted into memory; large ones into a spool
+// file of ciphertext, kept until the object is verified, so that a resumed multipart upload sends
+// exactly the bytes its earlier parts came from. Plaintext never goes to disk.
 import type { KeyringNode } from '@aws-crypto/client-node';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
