@@ -27,8 +27,8 @@ export const s3StoreSchema = z.object({
    */
   checksum: z.enum(['when-required', 'when-supported']).default('when-required'),
   /**
-   * Part size: a file larger than this goes as a multipart upload. Memory cost: about
-   * partSize × partsInFlight per upload in flight. Default 16 MiB.
+   * Part size: a file larger than this goes as a multipart upload. Parts stream from the spool file,
+   * so memory does not grow with it. Default 16 MiB.
    */
   partSizeBytes: z.number().int().min(5 * MB).max(5 * 1024 * MB).default(16 * MB),
   /** Parts of one multipart upload sent at once. Default 2. */

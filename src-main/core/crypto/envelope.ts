@@ -37,6 +37,14 @@ export function encryptionContext(kind: string, workstationId: string): Record<s
  * No `plaintextLength`: the SDK's framed stream (5.0.2) miscounts it when a chunk crosses a frame
  * boundary and fails with "Encrypted data exceeded plaintextLength" (any read shorter than a frame
  * or shifted by the name header triggers it). Framed messages do not need it.
+ *
+ * A write of exactly one frame is encrypted before its callback fires, so its buffer may be reused
+ * then (queue/plaintext.ts does; test/core/crypto/envelope.test.ts checks it); a shorter write is
+ * kept until the frame fills or the stream ends.
+ *
+ * Never destroy the stream before its end: the SDK pipes its inner streams without a callback, and
+ * readable-stream rethrows the premature close as an uncaught exception. To give up on a message,
+ * end it and throw its ciphertext away.
  */
 export function encrypting(keyring: KeyringNode, context: Record<string, string>): Duplex {
   return encryptStream(keyring, { suiteId: SUITE, frameLength: FRAME_LENGTH, encryptionContext: context });

@@ -32,6 +32,8 @@ export interface Job {
   storedSize: number | null;
   /** Parts reused from an earlier run when the upload resumed. */
   resumedParts: number;
+  /** The file as intake hashed it (queue/file-identity.ts); null for jobs queued without one. */
+  fileIdentity: string | null;
 }
 
 export interface PartRecord {
@@ -40,7 +42,8 @@ export interface PartRecord {
   size: number;
 }
 
-export type NewJob = Pick<Job, 'sourcePath' | 'size' | 'mtimeMs' | 'sha256' | 'kind' | 'recordDate' | 'objectKey' | 'contentType'>;
+export type NewJob = Pick<Job, 'sourcePath' | 'size' | 'mtimeMs' | 'sha256' | 'kind' | 'recordDate' | 'objectKey' | 'contentType'>
+  & Partial<Pick<Job, 'fileIdentity'>>;
 
 export type EnqueueOutcome =
   | { outcome: 'queued'; job: Job }
@@ -55,7 +58,7 @@ const COLUMNS = `id, source_path AS sourcePath, size, mtime_ms AS mtimeMs, sha25
   object_key AS objectKey, content_type AS contentType, state, attempts, next_attempt_at AS nextAttemptAt,
   last_error_code AS lastErrorCode, last_error AS lastError, created_at AS createdAt, updated_at AS updatedAt,
   uploaded_at AS uploadedAt, upload_id AS uploadId, part_size AS partSize, stored_size AS storedSize,
-  resumed_parts AS resumedParts`;
+  resumed_parts AS resumedParts, file_identity AS fileIdentity`;
 
 
 /** The states a job may be in to move to each state (itself included: a repeated write is allowed). */
@@ -128,15 +131,16 @@ export class JobRepository {
     if (pendingSameFile) {
       // New content: an upload begun for the old content is abandoned (its parts are stale).
       this.sql(`UPDATE jobs SET size = ?, mtime_ms = ?, sha256 = ?, kind = ?, record_date = ?, content_type = ?,
-        upload_id = NULL, part_size = NULL, stored_size = NULL, updated_at = ? WHERE id = ?`)
-        .run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, t, pendingSameFile.id);
+        upload_id = NULL, part_size = NULL, stored_size = NULL, file_identity = ?, updated_at = ? WHERE id = ?`)
+        .run(job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.contentType, job.fileIdentity ?? null, t, pendingSameFile.id);
       this.sql('DELETE FROM parts WHERE job_id = ?').run(pendingSameFile.id);
       return { outcome: 'updated', job: this.get(pendingSameFile.id)! };
     }
     const existing = others.find((o) => o.state === 'done' || o.state === 'uploading' || o.state === 'committed');
     const info = this.sql(`INSERT INTO jobs (source_path, size, mtime_ms, sha256, kind, record_date, object_key,
-      content_type, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`)
-      .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t);
+      content_type, state, created_at, updated_at, file_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`)
+      .run(job.sourcePath, job.size, job.mtimeMs, job.sha256, job.kind, job.recordDate, job.objectKey, job.contentType, t, t,
+        job.fileIdentity ?? null);
     const id = Number(info.lastInsertRowid);
     if (existing) {
       const message = `${job.sourcePath} would replace ${job.objectKey}, already delivered from ${existing.sourcePath} with other content; rename one of the files or remove the stored object`;

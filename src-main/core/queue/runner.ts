@@ -14,7 +14,7 @@ import { METADATA, StoreError, type ObjectStore, type UploadJournal } from '../s
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
-import { discardSpool, preparePayload, type RunnerEncryption } from './payload.js';
+import { discardSpool, EncryptionTurns, preparePayload, type RunnerEncryption } from './payload.js';
 import { TokenBucket } from './throttle.js';
 import { Verifier, type Committed } from './verifier.js';
 
@@ -75,6 +75,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   private readonly bucket: TokenBucket | null;
   private readonly verifier: Verifier;
   private readonly maxUnverified: number;
+  private readonly encryptionTurns = new EncryptionTurns();
   readonly connectivity: Connectivity;
 
   constructor(private readonly jobs: JobRepository, private readonly store: ObjectStore, private readonly opts: RunnerOptions) {
@@ -209,6 +210,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       if (s.size !== job.size || Math.trunc(s.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed after it was queued');
       const payload = await preparePayload(job, {
         encryption: this.encryption, workstationId: this.opts.workstationId, spoolDir: this.opts.spoolDir, inMemoryLimit: this.opts.partSize,
+        turns: this.encryptionTurns,
         forgetUpload: async () => {
           // New ciphertext: parts of an earlier upload cannot be reused. Forget it in the database
           // before the new spool exists, so no crash can pair the two.

@@ -2,7 +2,7 @@
 // (and for a 200 KB PDF, three); the garbage and page faults of that cost more than hashing it.
 // Here a few read buffers are reused, and a small file is read in one call.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 const CHUNK = 1024 * 1024;
@@ -92,15 +92,23 @@ export const WHOLE_READ_MAX = CHUNK - 1;
 
 export interface LentBytes {
   bytes: Buffer;
+  /** What fstat said of the open file after the read (the same as before it). */
+  stats: BigIntStats;
   /** Gives the buffer back for reuse; the bytes must not be used after. */
   release(): void;
 }
 
+/** Two fstat results of one open file that show no change between them. */
+function unchanged(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
 /**
  * A small regular file's bytes, read with blocking calls (cheaper than four asynchronous ones at
- * this size) into a reused buffer, when the file still has the expected size and modification
- * time before and after the read. 'changed' when it changed meanwhile; null when the caller should
- * take its ordinary path (too large, not a regular file, any error: that path names the problem).
+ * this size) into a reused buffer, when the file has the expected size and modification time and
+ * fstat shows no change across the read. 'changed' when it changed meanwhile; null when the caller
+ * should take its ordinary path (too large, not a regular file, another version, any error: that
+ * path names the problem).
  */
 export function takeWholeSync(path: string, version: { size: number; mtimeMs: number }): LentBytes | 'changed' | null {
   if (version.size > WHOLE_READ_MAX) return null;
@@ -113,11 +121,8 @@ export function takeWholeSync(path: string, version: { size: number; mtimeMs: nu
   const buf = borrow();
   let lent = false;
   try {
-    const same = () => {
-      const s = fstatSync(fd);
-      return s.isFile() && s.size === version.size && Math.trunc(s.mtimeMs) === version.mtimeMs;
-    };
-    if (!same()) return null;
+    const before = fstatSync(fd, { bigint: true });
+    if (!before.isFile() || Number(before.size) !== version.size || Number(before.mtimeMs) !== version.mtimeMs) return null;
     let off = 0;
     for (;;) {
       const n = readSync(fd, buf, off, version.size + 1 - off, off);
@@ -125,9 +130,10 @@ export function takeWholeSync(path: string, version: { size: number; mtimeMs: nu
       off += n;
       if (off > version.size) return 'changed';
     }
-    if (off !== version.size || !same()) return 'changed';
+    const after = fstatSync(fd, { bigint: true });
+    if (off !== version.size || !unchanged(before, after)) return 'changed';
     lent = true;
-    return { bytes: buf.subarray(0, off), release: () => giveBack(buf) };
+    return { bytes: buf.subarray(0, off), stats: after, release: () => giveBack(buf) };
   } catch {
     return null;
   } finally {

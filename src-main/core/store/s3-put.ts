@@ -4,10 +4,11 @@
 // before completing) is ours when its metadata names this job, otherwise a conflict.
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand,
-  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass,
+  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass, type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
 import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
@@ -23,17 +24,24 @@ export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
   };
 }
 
-async function readPart(file: string, start: number, length: number): Promise<Buffer> {
+/**
+ * The CRC32 of `length` bytes of `file` from `start`, base64 as S3's x-amz-checksum-crc32 wants it:
+ * read through a buffer of at most 1 MiB, whatever the part size.
+ */
+async function partCrc32(file: string, start: number, length: number): Promise<string> {
   const fh = await open(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(length);
-    let off = 0;
-    while (off < length) {
-      const { bytesRead } = await fh.read(buf, off, length - off, start + off);
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(length, 1024 * 1024)));
+    let crc = 0;
+    for (let off = 0; off < length;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
       if (bytesRead === 0) throw new StoreError('internal', `${file} ended before part at ${start} was read`, true);
+      crc = crc32(buf.subarray(0, bytesRead), crc);
       off += bytesRead;
     }
-    return buf;
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(crc >>> 0);
+    return out.toString('base64');
   } finally {
     await fh.close();
   }
@@ -148,18 +156,12 @@ export class S3Writer {
       req.onProgress?.(sent);
       const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !have.has(n));
       const id = uploadId;
+      let failed = false;
       const worker = async () => {
-        for (let n = missing.shift(); n !== undefined; n = missing.shift()) {
-          // With flexible checksums the body is buffered, so the SDK puts its checksum in a header (a
-          // stream would need aws-chunked trailers, which Ceph RGW refuses with 411); memory is then
-          // partSize × partsInFlight per upload. Without, the part streams from the spool file.
-          const start = (n - 1) * partSize;
-          const body = this.cfg.checksum === 'when-supported'
-            ? await readPart(file, start, sizeOf(n))
-            : createReadStream(file, { start, end: start + sizeOf(n) - 1, highWaterMark: 1024 * 1024 });
-          const r = await this.client.send(new UploadPartCommand({
-            ...s3, UploadId: id, PartNumber: n, ContentLength: sizeOf(n), Body: body,
-          }), req.signal ? { abortSignal: req.signal } : {});
+        // Once a part failed the upload is given up for now: no other worker starts a part.
+        for (let n = missing.shift(); n !== undefined && !failed; n = missing.shift()) {
+          const r = await this.sendPart({ ...s3, UploadId: id, PartNumber: n }, file, (n - 1) * partSize, sizeOf(n), req.signal)
+            .catch((e: unknown) => { failed = true; throw e; });
           const part = { partNumber: n, etag: r.ETag!, size: sizeOf(n) };
           have.set(n, part);
           journal.partDone(part);
@@ -197,6 +199,22 @@ export class S3Writer {
       }
       throw toStoreError(e, this.where(req));
     }
+  }
+
+  /**
+   * Sends `length` bytes of `file` from `start` as one part, streamed from the spool file (memory:
+   * the stream's read-ahead, whatever the part size; the SDK sends a stream unsigned rather than
+   * hash it for the signature). With flexible checksums the part's CRC32 is read from the spool
+   * first and sent in its header: the SDK would otherwise buffer the part (or send aws-chunked
+   * trailers, which Ceph RGW refuses with 411).
+   */
+  private async sendPart(params: { Bucket: string; Key: string; UploadId: string; PartNumber: number }, file: string,
+    start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
+    const checksum = this.cfg.checksum === 'when-supported'
+      ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: await partCrc32(file, start, length) } : {};
+    const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+    return this.client.send(new UploadPartCommand({ ...params, ...checksum, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {})
+      .finally(() => body.destroy());
   }
 
   /** Every part the store holds for an upload, or null when the upload no longer exists. */

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encryptBuffer, encrypting, encryptionContext } from '../../../src-main/core/crypto/envelope.js';
+import { encryptBuffer, encrypting, encryptionContext, FRAME_LENGTH } from '../../../src-main/core/crypto/envelope.js';
 import { aesKeyring, buildDecryptKeyring, buildEncryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { newAesKey, newRsaPair, readKeyFile, rsaKeyIdOf, writeKeyFile } from '../../../src-main/core/crypto/key-files.js';
 import { decryptWithKeyFile } from '../../../src-main/core/crypto/manage.js';
@@ -93,6 +93,24 @@ describe('envelope encryption', () => {
     const loose = join(dir, 'loose.key.json');
     writeFileSync(loose, readFileSync(aesFile), { mode: 0o644 });
     expect(() => readKeyFile(loose)).toThrow(/readable by other users \(mode 644\); run: chmod 600/);
+  });
+
+  it('is done with a frame-sized chunk when its write callback fires, so the reader may reuse the buffer', async () => {
+    // queue/plaintext.ts reads into two buffers that take turns, relying on this.
+    const cipher = encrypting(siteRing, encryptionContext('dicom', 'ws-1'));
+    const out: Buffer[] = [];
+    const drained = (async () => { for await (const c of cipher as AsyncIterable<Buffer>) out.push(c); })();
+    const buf = Buffer.alloc(FRAME_LENGTH);
+    for (let off = 0; off < plain.length; off += FRAME_LENGTH) {
+      const chunk = buf.subarray(0, plain.copy(buf, 0, off, Math.min(plain.length, off + FRAME_LENGTH)));
+      await new Promise<void>((resolve, reject) => cipher.write(chunk, (e) => (e ? reject(e) : resolve())));
+      if (chunk.length === FRAME_LENGTH) buf.fill(0xee); // the last, partial frame stays with the SDK until end()
+    }
+    cipher.end();
+    await drained;
+    writeFileSync(join(dir, 'f.enc'), Buffer.concat(out));
+    await decryptWithKeyFile(aesFile, join(dir, 'f.enc'), join(dir, 'f.out'));
+    expect(readFileSync(join(dir, 'f.out')).equals(plain)).toBe(true);
   });
 
   it('keeps plaintext out of the cleartext encryption context', () => {

@@ -6,5 +6,7 @@ import { m0003Settings } from './0003-settings.js';
 import { m0004Resumable } from './0004-resumable.js';
 import { m0005Catalog } from './0005-catalog.js';
 import { m0006ClaimIndex } from './0006-claim-index.js';
+import { m0007FileIdentity } from './0007-file-identity.js';
 
-export const MIGRATIONS: readonly Migration[] = [m0001Jobs, m0002FileReports, m0003Settings, m0004Resumable, m0005Catalog, m0006ClaimIndex];
+export const MIGRATIONS: readonly Migration[] = [m0001Jobs, m0002FileReports, m0003Settings, m0004Resumable, m0005Catalog, m0006ClaimIndex,
+  m0007FileIdentity];

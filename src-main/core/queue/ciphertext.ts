@@ -1,0 +1,122 @@
+// A job's file encrypted into a spool file (large records) or into memory (small ones), frame by
+// frame as it is read (queue/plaintext.ts). Plaintext never goes to disk.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { encrypting, FRAME_LENGTH } from '../crypto/envelope.js';
+import type { RunnerEncryption } from './payload.js';
+import type { Job } from './jobs.js';
+import { readFrames } from './plaintext.js';
+
+/** Where ciphertext goes, in order. `close` is called once, also after a failure. */
+export interface Sink {
+  write(chunk: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Ciphertext collected in memory. */
+export class MemorySink implements Sink {
+  private readonly chunks: Buffer[] = [];
+
+  async write(chunk: Buffer): Promise<void> {
+    this.chunks.push(chunk);
+  }
+
+  async close(): Promise<void> {}
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** Ciphertext appended to a file, with one write at a time in flight while the next is gathered. */
+export class FileSink implements Sink {
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private offset = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private error: unknown = null;
+
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async create(path: string): Promise<FileSink> {
+    return new FileSink(await open(path, 'w'));
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    this.gathered.push(chunk);
+    this.gatheredBytes += chunk.length;
+    if (this.gatheredBytes >= FRAME_LENGTH) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+      await this.writing;
+    } finally {
+      await this.fh.close();
+    }
+    if (this.error !== null) throw this.error;
+  }
+
+  private async flush(): Promise<void> {
+    await this.writing;
+    if (this.error !== null) throw this.error;
+    const chunks = this.gathered;
+    const at = this.offset;
+    this.offset += this.gatheredBytes;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.writing = this.writeAll(chunks, at).catch((e: unknown) => { this.error ??= e; });
+  }
+
+  private async writeAll(chunks: Buffer[], at: number): Promise<void> {
+    while (chunks.length) {
+      let { bytesWritten } = await this.fh.writev(chunks, at);
+      at += bytesWritten;
+      while (chunks.length && bytesWritten >= chunks[0]!.length) bytesWritten -= chunks.shift()!.length;
+      if (bytesWritten > 0) chunks[0] = chunks[0]!.subarray(bytesWritten);
+    }
+  }
+}
+
+function written(stream: Duplex, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
+}
+
+/**
+ * Encrypts `head` (if any) and the job's file into `sink`, which is closed in every case. 'changed'
+ * when the file is not the one that was queued: what reached `sink` must then be thrown away.
+ */
+export async function encryptFile(job: Job, encryption: NonNullable<RunnerEncryption>, context: Record<string, string>,
+  head: Buffer | null, sink: Sink): Promise<'encrypted' | 'changed'> {
+  const cipher = encrypting(encryption.keyring, context);
+  let sinkError: unknown = null;
+  // Chunk by chunk as the cipher emits them ('data'; reading the stream would concatenate what it
+  // holds), to the end even after the sink failed: the message must finish (see encrypting()).
+  const drained = new Promise<void>((resolve, reject) => {
+    cipher.on('data', (chunk: Buffer) => {
+      if (sinkError !== null) return;
+      cipher.pause();
+      sink.write(chunk).catch((e: unknown) => { sinkError = e; }).finally(() => cipher.resume());
+    });
+    cipher.once('end', resolve);
+    cipher.on('error', reject);
+  });
+  // A cipher that failed takes no more plaintext: the reader must not wait for it.
+  const broken = new Promise<never>((_, reject) => { drained.catch(reject); });
+  broken.catch(() => {});
+  let verdict: 'read' | 'changed' | null = null;
+  let readError: unknown = null;
+  try {
+    verdict = await readFrames(job, FRAME_LENGTH, head, (chunk) => Promise.race([written(cipher, chunk), broken]));
+  } catch (e) {
+    readError = e;
+  }
+  cipher.end();
+  let cipherError: unknown = null;
+  await drained.catch((e: unknown) => { cipherError = e; });
+  const closed = await sink.close().then(() => null, (e: unknown) => e);
+  const failure = readError ?? cipherError ?? sinkError ?? closed;
+  if (failure !== null) throw failure;
+  return verdict === 'changed' ? 'changed' : 'encrypted';
+}
