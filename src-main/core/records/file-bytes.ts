@@ -1,90 +1,19 @@
-// Reading whole files with few allocations. A file stream allocates a fresh 1 MiB buffer per read
-// (and for a 200 KB PDF, three); the garbage and page faults of that cost more than hashing it.
-// Here a few read buffers are reused, and a small file is read in one call.
-import { createHash } from 'node:crypto';
+// Reading small files whole with few allocations and few calls. A file stream allocates a fresh
+// 1 MiB buffer per read (and for a 200 KB PDF, three), and each asynchronous call is a thread-pool
+// round trip; for intake and the sealing worker, a small file is read in one blocking call into one
+// of a few reused buffers.
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 
 const CHUNK = 1024 * 1024;
 const spare: Buffer[] = [];
 
-/** A 1 MiB buffer for a read loop; give it back when done. */
+/** A 1 MiB buffer; give it back when done. */
 function borrow(): Buffer {
   return spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
 }
 
 function giveBack(b: Buffer): void {
   if (spare.length < 4) spare.push(b);
-}
-
-/** Calls `f` with each chunk of the file from `position` to its end; chunks are reused after `f` returns. */
-export async function forEachChunk(fh: FileHandle, f: (chunk: Buffer) => void, position = 0): Promise<number> {
-  const buf = borrow();
-  let read = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, position + read);
-      if (bytesRead === 0) return read;
-      f(buf.subarray(0, bytesRead));
-      read += bytesRead;
-    }
-  } finally {
-    giveBack(buf);
-  }
-}
-
-/** The sha256 of a file's bytes, in hex. */
-export async function sha256OfFile(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const h = createHash('sha256');
-    await forEachChunk(fh, (c) => h.update(c));
-    return h.digest('hex');
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readInto(path: string, size: number, buf: Buffer): Promise<Buffer | null> {
-  const fh = await open(path, 'r');
-  try {
-    let off = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-      if (off > size) return null;
-    }
-    return off === size ? buf.subarray(0, size) : null;
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * The file's bytes when it has exactly `size` of them, else null (it grew or shrank). One byte
- * more than expected is asked for, so a file that grew is seen without reading all of it.
- */
-export function readExactly(path: string, size: number): Promise<Buffer | null> {
-  return readInto(path, size, Buffer.allocUnsafe(size + 1));
-}
-
-/**
- * Like readExactly, but the bytes are only lent to `f` (in a reused buffer when the file is small):
- * `f` must not keep them after its promise settles. Null when the file no longer has `size` bytes.
- */
-export async function withFileBytes<T>(path: string, size: number, f: (bytes: Buffer) => Promise<T>): Promise<T | null> {
-  if (size + 1 > CHUNK) {
-    const bytes = await readExactly(path, size);
-    return bytes ? f(bytes) : null;
-  }
-  const buf = borrow();
-  try {
-    const bytes = await readInto(path, size, buf.subarray(0, size + 1));
-    return bytes ? await f(bytes) : null;
-  } finally {
-    giveBack(buf);
-  }
 }
 
 /** Below this size, `takeWholeSync` reads a file in one blocking call (well under a millisecond). */

@@ -1,10 +1,9 @@
 // Whole-file reads with reused buffers: small files in one blocking read, checked against the
 // version (size, modification time) the caller expects; everything else takes the ordinary path.
-import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readExactly, sha256OfFile, takeWholeSync, WHOLE_READ_MAX, withFileBytes } from '../../../src-main/core/records/file-bytes.js';
+import { takeWholeSync, WHOLE_READ_MAX } from '../../../src-main/core/records/file-bytes.js';
 import { tempDir } from '../../support/tmp.js';
 
 const dir = tempDir('file-bytes');
@@ -32,17 +31,5 @@ describe('file bytes', () => {
     const large = join(dir, 'large.dcm');
     writeFileSync(large, Buffer.alloc(WHOLE_READ_MAX + 10, 7));
     expect(takeWholeSync(large, versionOf(large))).toBeNull();
-  });
-
-  it('hashes and reads files of any size, and says when a file no longer has the expected size', async () => {
-    const large = join(dir, 'large.dcm');
-    const bytes = Buffer.alloc(3 * 1024 * 1024 + 5, 9);
-    writeFileSync(large, bytes);
-    expect(await sha256OfFile(large)).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect((await readExactly(large, bytes.length))?.equals(bytes)).toBe(true);
-    expect(await readExactly(large, bytes.length - 1)).toBeNull();
-    expect(await readExactly(large, bytes.length + 1)).toBeNull();
-    expect(await withFileBytes(small, content.length, async (b) => b.equals(content))).toBe(true);
-    expect(await withFileBytes(small, content.length + 3, async () => true)).toBeNull();
   });
 });
