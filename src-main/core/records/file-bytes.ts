@@ -3,6 +3,7 @@
 // round trip; for intake and the sealing worker, a small file is read in one blocking call into one
 // of a few reused buffers.
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { mtimeMsOf, sameFile } from '../queue/file-identity.js';
 
 const CHUNK = 1024 * 1024;
 const spare: Buffer[] = [];
@@ -27,11 +28,6 @@ export interface LentBytes {
   release(): void;
 }
 
-/** Two fstat results of one open file that show no change between them. */
-function unchanged(a: BigIntStats, b: BigIntStats): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
-}
-
 /**
  * A small regular file's bytes, read with blocking calls (cheaper than four asynchronous ones at
  * this size) into a reused buffer, when the file has the expected size and modification time and
@@ -51,7 +47,7 @@ export function takeWholeSync(path: string, version: { size: number; mtimeMs: nu
   let lent = false;
   try {
     const before = fstatSync(fd, { bigint: true });
-    if (!before.isFile() || Number(before.size) !== version.size || Number(before.mtimeMs) !== version.mtimeMs) return null;
+    if (!before.isFile() || Number(before.size) !== version.size || mtimeMsOf(before) !== version.mtimeMs) return null;
     let off = 0;
     for (;;) {
       const n = readSync(fd, buf, off, version.size + 1 - off, off);
@@ -60,7 +56,7 @@ export function takeWholeSync(path: string, version: { size: number; mtimeMs: nu
       if (off > version.size) return 'changed';
     }
     const after = fstatSync(fd, { bigint: true });
-    if (off !== version.size || !unchanged(before, after)) return 'changed';
+    if (off !== version.size || !sameFile(before, after)) return 'changed';
     lent = true;
     return { bytes: buf.subarray(0, off), stats: after, release: () => giveBack(buf) };
   } catch {
