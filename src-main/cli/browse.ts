@@ -4,9 +4,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CatalogRecord, SearchResult } from '../../src-shared/api.js';
 import { RECORD_KINDS, type RecordKind } from '../../src-shared/keys.js';
-import { Agent } from '../core/agent.js';
 import { openShare } from '../core/catalog/share.js';
-import { needConfig, out, readSecret, UsageError, type Flags } from './common.js';
+import { need, out, readSecret, UsageError, withAgent, type Flags } from './common.js';
 
 export interface BrowseFlags extends Flags {
   from?: string; to?: string; patient?: string; kind?: string; modality?: string; month?: string; year?: string;
@@ -63,8 +62,7 @@ export async function runList(flags: BrowseFlags): Promise<number> {
   if (flags.kind && !RECORD_KINDS.includes(flags.kind as RecordKind)) throw new UsageError(`--kind must be one of ${RECORD_KINDS.join(', ')}, not "${flags.kind}"`);
   const limit = flags.limit === undefined ? 10_000 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${flags.limit}"`);
-  const agent = new Agent(needConfig(flags));
-  try {
+  return withAgent(flags, async (agent) => {
     const catalog = agent.browsing.catalog;
     const from = flags.from ?? flags.date!;
     const to = flags.to ?? flags.date!;
@@ -78,25 +76,20 @@ export async function runList(flags: BrowseFlags): Promise<number> {
     if (result.truncated) process.stderr.write(`medrelay list: more than ${limit} records match; showing the first ${limit} (use --limit)\n`);
     if (result.daysMissing.length) process.stderr.write(`medrelay list: the store could not be read for ${result.daysMissing.join(', ')}, which the catalog does not hold\n`);
     return result.daysMissing.length ? 1 : 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 export async function runDays(flags: BrowseFlags): Promise<number> {
   if (flags.month && flags.year) throw new UsageError('give --month YYYY-MM or --year YYYY, not both');
   if (flags.month && !/^\d{4}-(0[1-9]|1[0-2])$/.test(flags.month)) throw new UsageError(`--month must be YYYY-MM, not "${flags.month}"`);
   if (flags.year && !/^\d{4}$/.test(flags.year)) throw new UsageError(`--year must be YYYY, not "${flags.year}"`);
-  const agent = new Agent(needConfig(flags));
-  try {
+  return withAgent(flags, async (agent) => {
     const page = await agent.browsing.catalog.calendar(flags.month ?? flags.year ?? null);
     if (flags.json) out(JSON.stringify(page, null, 2));
     else for (const v of page.values) out(v);
     if (page.offline) process.stderr.write(`medrelay days: the store could not be read (${page.offline}); these come from the catalog\n`);
     return page.offline ? 1 : 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 /** `90s`, `45m`, `12h`, `3d` or plain seconds. */
@@ -107,12 +100,11 @@ export function parseDuration(s: string): number | null {
 }
 
 export async function runShare(flags: BrowseFlags): Promise<number> {
-  if (!flags.key) throw new UsageError('--key KEY is required');
+  const key = need(flags, 'key', '--key KEY');
   const seconds = parseDuration(flags.expires ?? '');
   if (seconds === null) throw new UsageError('--expires is required: how long the link works, e.g. 3d, 12h or 90m (at most 7d)');
-  const agent = new Agent(needConfig(flags));
-  try {
-    const link = await agent.browsing.sharer.share(flags.key, seconds);
+  return withAgent(flags, async (agent) => {
+    const link = await agent.browsing.sharer.share(key, seconds);
     if (flags.json) out(JSON.stringify(link, null, 2));
     else {
       out(link.url);
@@ -123,9 +115,7 @@ export async function runShare(flags: BrowseFlags): Promise<number> {
       }
     }
     return 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 export async function runOpenShare(flags: BrowseFlags): Promise<number> {

@@ -1,5 +1,6 @@
 // What every command shares: flags, usage errors, output, reading a secret without echo.
 import { parseArgs } from 'node:util';
+import { Agent } from '../core/agent.js';
 import type { ResolvedConfig } from '../core/config/load.js';
 import { defaultPolicyPath, loadEffectiveConfig } from '../core/config/policy.js';
 
@@ -31,6 +32,16 @@ export function needConfig(flags: Flags): ResolvedConfig {
   if (!flags.config) throw new UsageError('--config FILE is required');
   const { config, locked, policyPath } = loadEffectiveConfig(flags.config, flags.policy ?? defaultPolicyPath());
   return { ...config, policy: { path: policyPath, locked } };
+}
+
+/** Runs `f` with an agent on the command's settings (--config, the IT policy), closed afterwards. */
+export async function withAgent<T>(flags: Flags, f: (agent: Agent) => T | Promise<T>): Promise<T> {
+  const agent = new Agent(needConfig(flags));
+  try {
+    return await f(agent);
+  } finally {
+    agent.close();
+  }
 }
 
 export function need<K extends keyof Flags>(flags: Flags, name: K, shown: string): NonNullable<Flags[K]> {

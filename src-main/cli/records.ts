@@ -4,7 +4,7 @@ import { Agent, type OnceSummary } from '../core/agent.js';
 import { defaultDemoDir, prepareDemo } from '../core/demo/profile.js';
 import { writeSampleRecords } from '../core/demo/samples.js';
 import { createLogger } from '../core/log.js';
-import { needConfig, out, UsageError, type Flags } from './common.js';
+import { need, needConfig, out, withAgent, type Flags } from './common.js';
 
 function printSummary(s: OnceSummary, json: boolean): void {
   if (json) return out(JSON.stringify(s, null, 2));
@@ -52,8 +52,7 @@ export async function runAgent(flags: Flags): Promise<number> {
 }
 
 export async function runStatus(flags: Flags): Promise<number> {
-  const agent = new Agent(needConfig(flags));
-  try {
+  return withAgent(flags, (agent) => {
     const s = agent.status();
     if (flags.json) {
       out(JSON.stringify({ store: agent.store.location, ...s }, null, 2));
@@ -66,34 +65,26 @@ export async function runStatus(flags: Flags): Promise<number> {
       for (const e of s.recentErrors) out(`  [${e.code}] ${e.file}: ${e.reason}`);
     }
     return s.counts.failed || s.counts['needs-attention'] ? 1 : 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 export async function runGet(flags: Flags): Promise<number> {
-  if (!flags.key) throw new UsageError('--key KEY is required');
-  if (!flags.out) throw new UsageError('--out PATH is required');
-  const agent = new Agent(needConfig(flags));
-  try {
-    const { originalName } = await agent.records.save(flags.key, resolve(flags.out));
-    out(`wrote ${resolve(flags.out)}${originalName ? ` (originally ${originalName})` : ''}`);
+  const key = need(flags, 'key', '--key KEY');
+  const outPath = resolve(need(flags, 'out', '--out PATH'));
+  return withAgent(flags, async (agent) => {
+    const { originalName } = await agent.records.save(key, outPath);
+    out(`wrote ${outPath}${originalName ? ` (originally ${originalName})` : ''}`);
     return 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 export async function runRetry(flags: Flags): Promise<number> {
-  const agent = new Agent(needConfig(flags));
-  try {
+  return withAgent(flags, (agent) => {
     // A person acted: also files that vanished (and were put back), beside what a restart retries.
     const n = agent.jobs.requeueParked(['auth', 'network', 'internal', 'not-found']);
     out(`${n} record(s) queued again; a running agent picks them up`);
     return 0;
-  } finally {
-    agent.close();
-  }
+  });
 }
 
 export async function runDemo(flags: Flags): Promise<number> {
