@@ -43,6 +43,8 @@ interface Rig {
   queue(keys: string[], bytes?: (i: number) => Buffer): Job[];
   runner(store?: ObjectStore, opts?: Partial<RunnerOptions>): QueueRunner;
   settled(expected: number): Promise<void>;
+  /** A runner on `store` from zero counts until `expected` jobs settled, then stopped. */
+  deliver(expected: number, store?: ObjectStore): Promise<void>;
 }
 
 async function rig(label: string): Promise<Rig> {
@@ -56,7 +58,7 @@ async function rig(label: string): Promise<Rig> {
   const events: JobEvent[] = [];
   const inbox = join(dir, 'inbox');
   let n = 0;
-  return {
+  const self: Rig = {
     site, jobs, events,
     queue(keys, bytes = (i) => samplePdf(`report ${label} ${i}`)) {
       return keys.map((k) => {
@@ -86,7 +88,15 @@ async function rig(label: string): Promise<Rig> {
         return c.done + c['needs-attention'] + c.failed;
       }, { timeout: 60_000, interval: 50 }).toBe(expected);
     },
+    async deliver(expected, store) {
+      const runner = self.runner(store);
+      site.reset();
+      runner.start(site.encryption);
+      await self.settled(expected);
+      await runner.stop();
+    },
   };
+  return self;
 }
 
 const statesOf = (events: JobEvent[], jobId: number) => events.filter((e) => e.jobId === jobId && e.state !== 'uploading').map((e) => e.state);
@@ -99,11 +109,7 @@ describe('verification of committed uploads', () => {
     const r = await rig('verify-folder');
     closers.push(() => r.site.client.destroy());
     const queued = r.queue(Array.from({ length: 8 }, (_, i) => `01/ECG_Report_20240501_0900${String(i).padStart(2, '0')}.pdf`));
-    const runner = r.runner();
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(8);
-    await runner.stop();
+    await r.deliver(8);
     expect(r.jobs.counts().done).toBe(8);
     expect(r.site.counts).toEqual({ PutObjectCommand: 8, ListObjectsV2Command: 1 });
     for (const j of queued) expect(statesOf(r.events, j.id)).toEqual(['committed', 'done']);
@@ -133,11 +139,7 @@ describe('verification of committed uploads', () => {
     r.queue(['04/ECG_Report_20240504_090000.pdf', '04/ECG_Report_20240504_090001.pdf'], (i) => Buffer.concat([Buffer.alloc(6 * MB, i + 1), samplePdf(`large ${i}`)]));
     const verified: string[] = [];
     const store = wrap(r.site.store, { head: async (key) => { verified.push(key); return r.site.store.head(key); } });
-    const runner = r.runner(store);
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(2);
-    await runner.stop();
+    await r.deliver(2, store);
     expect(r.jobs.counts().done).toBe(2);
     expect(r.site.counts.CompleteMultipartUploadCommand).toBe(2);
     // Nothing to compare a listing's ETag with: each is read back with HEAD (size and job name).
@@ -163,11 +165,7 @@ describe('verification of committed uploads', () => {
         return written;
       },
     });
-    const runner = r.runner(store);
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(9);
-    await runner.stop();
+    await r.deliver(9, store);
     expect(r.site.counts.ListObjectsV2Command).toBe(1);
     for (const j of [listed, alone!]) {
       expect(statesOf(r.events, j.id)).not.toContain('done');
@@ -189,11 +187,7 @@ describe('verification of committed uploads', () => {
         return { ...page, objects: page.objects.filter((o) => o.key !== hidden) };
       },
     });
-    const runner = r.runner(store);
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(10);
-    await runner.stop();
+    await r.deliver(10, store);
     expect(r.jobs.counts().done).toBe(10);
     expect(r.site.counts).toEqual({ PutObjectCommand: 10, ListObjectsV2Command: 1, HeadObjectCommand: 1 });
   });
@@ -223,11 +217,7 @@ describe('verification of committed uploads', () => {
     await othersIn(r, '08', 100000, 300);
     r.queue(['08/ECG_Report_20240508_090000.pdf', ...Array.from({ length: 9 }, (_, i) => `08/ECG_Report_20240508_20000${i}.pdf`)]);
     const { store, listed } = countListed(r);
-    const runner = r.runner(store);
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(10);
-    await runner.stop();
+    await r.deliver(10, store);
     expect(r.jobs.counts().done).toBe(10);
     // A page from our first key, then one from just before the second.
     expect(r.site.counts).toEqual({ PutObjectCommand: 10, ListObjectsV2Command: 2 });
@@ -242,11 +232,7 @@ describe('verification of committed uploads', () => {
     await othersIn(r, '09', 200000, 70);
     r.queue(['09/ECG_Report_20240509_090000.pdf', '09/ECG_Report_20240509_190000.pdf', ...Array.from({ length: 7 }, (_, i) => `09/ECG_Report_20240509_29000${i}.pdf`)]);
     const { store, listed } = countListed(r);
-    const runner = r.runner(store);
-    r.site.reset();
-    runner.start(r.site.encryption);
-    await r.settled(9);
-    await runner.stop();
+    await r.deliver(9, store);
     expect(r.jobs.counts().done).toBe(9);
     // Each page brought one of ours: after the second, the seven left go by HEAD, though they sort together.
     expect(r.site.counts).toEqual({ PutObjectCommand: 9, ListObjectsV2Command: 2, HeadObjectCommand: 7 });
@@ -318,11 +304,7 @@ describe('verification of committed uploads', () => {
     expect(r.jobs.get(held!.id)!.state).toBe('done');
     expect(r.jobs.get(parked!.id)).toMatchObject({ state: 'queued', lastError: expect.stringMatching(/parked when MedRelay stopped/) });
     expect(statesOf(r.events, parked!.id)).toEqual(['committed', 'queued']);
-    const next = r.runner();
-    r.site.reset();
-    next.start(r.site.encryption);
-    await r.settled(2);
-    await next.stop();
+    await r.deliver(2);
     expect(r.jobs.get(parked!.id)!.state).toBe('done');
     // Sent again: refused (412), then the owner check's HEAD finds this job's object: verified from it.
     expect(r.site.counts).toEqual({ PutObjectCommand: 1, HeadObjectCommand: 1 });
