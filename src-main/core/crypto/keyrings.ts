@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import type { EncryptionConfig, KeyringConfig } from '../config/schema.js';
 import { SECRET_NAMES, SecretStoreError, type SecretStore } from '../secrets/secret-store.js';
 import { aesKeyBytes, aesKeyFromKeychain, KeyError, readKeyFile, rsaKeyIdOf, type KeyFile } from './key-files.js';
-import { keyringFromSpecs, type KeyringSpec } from './keyring-specs.js';
 
 /** Every MedRelay key is named in this namespace inside the encrypted message. */
 export const KEY_NAMESPACE = 'medrelay';
@@ -44,9 +43,29 @@ export function keyIdOf(k: KeyringConfig): string {
   return `kms:${k.keyArn}`;
 }
 
-/** An RSA keyring that can only encrypt (wrap data keys under the public key). */
-export function rsaPublicKeyring(keyId: string, publicKeyPem: string): RawRsaKeyringNode {
-  return rsaKeyring(keyId, { publicKey: publicKeyPem });
+/**
+ * What an encrypting keyring is made of, as plain data: the keyring is built from these specs on
+ * the main thread and again inside the sealing worker (sealer.ts), which cannot be handed a keyring
+ * object. AES keys travel as bytes inside the process, never to disk or to another process.
+ */
+export type KeyringSpec =
+  | { type: 'aes'; keyId: string; key: Uint8Array }
+  | { type: 'rsa'; keyId: string; publicKeyPem: string };
+
+function keyringFromSpec(s: KeyringSpec): KeyringNode {
+  return s.type === 'aes' ? aesKeyring(s.keyId, Buffer.from(s.key)) : rsaKeyring(s.keyId, { publicKey: s.publicKeyPem });
+}
+
+/** One keyring that wraps each data key under every keyring given (the first generates it). */
+function allOf(rings: KeyringNode[]): KeyringNode {
+  const [generator, ...children] = rings;
+  if (!generator) throw new KeyError('setting "encryption.keyrings" is empty: there is no key to encrypt with');
+  return children.length ? new MultiKeyringNode({ generator, children }) : generator;
+}
+
+/** The encrypting keyring of these specs. */
+export function keyringFromSpecs(specs: readonly KeyringSpec[]): KeyringNode {
+  return allOf(specs.map(keyringFromSpec));
 }
 
 /** The key material of one configured encrypting keyring; null for KMS (no local material). */
@@ -81,13 +100,8 @@ export async function buildEncryptKeyring(cfg: EncryptionConfig, secrets: Secret
 /** buildEncryptKeyring, with the specs it was built from when they can be handed to a worker. */
 export async function buildEncryptKeyrings(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<EncryptKeyring> {
   const specs = await Promise.all(cfg.keyrings.map((k) => encryptingSpec(k, secrets)));
-  if (specs.length === 0) throw new KeyError('setting "encryption.keyrings" is empty: there is no key to encrypt with');
-  if (specs.every((s): s is KeyringSpec => s !== null)) return { keyring: keyringFromSpecs(specs), specs };
-  const [generator, ...children] = cfg.keyrings.map((k, i) => {
-    const spec = specs[i];
-    return spec ? keyringFromSpecs([spec]) : new KmsKeyringNode({ generatorKeyId: (k as { keyArn: string }).keyArn });
-  });
-  return { keyring: children.length ? new MultiKeyringNode({ generator: generator!, children }) : generator!, specs: null };
+  const keyring = allOf(cfg.keyrings.map((k, i) => (k.type === 'kms' ? new KmsKeyringNode({ generatorKeyId: k.keyArn }) : keyringFromSpec(specs[i]!))));
+  return { keyring, specs: specs.every((s): s is KeyringSpec => s !== null) ? specs : null };
 }
 
 export function keyringFromKeyFile(file: KeyFile): KeyringNode {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { takeWholeSync } from '../records/file-bytes.js';
 import { encryptBuffer } from './envelope.js';
-import { keyringFromSpecs, type KeyringSpec } from './keyring-specs.js';
+import { keyringFromSpecs, type KeyringSpec } from './keyrings.js';
 import type { SealReply, SealRequest } from './sealer.js';
 
 const keyring = keyringFromSpecs((workerData as { specs: KeyringSpec[] }).specs);

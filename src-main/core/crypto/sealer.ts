@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { KeyringSpec } from './keyring-specs.js';
+import type { KeyringSpec } from './keyrings.js';
 
 export interface SealRequest {
   id: number;
