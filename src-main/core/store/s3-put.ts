@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
+import { DirectPut, taggingHeader } from './s3-direct.js';
 import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
@@ -20,7 +21,7 @@ export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
     ...(cfg.sse ? { ServerSideEncryption: cfg.sse.type } : {}),
     ...(cfg.sse?.type === 'aws:kms' && cfg.sse.kmsKeyId ? { SSEKMSKeyId: cfg.sse.kmsKeyId } : {}),
     ...(cfg.storageClass ? { StorageClass: cfg.storageClass as StorageClass } : {}),
-    ...(cfg.tags ? { Tagging: new URLSearchParams(cfg.tags).toString() } : {}),
+    ...(cfg.tags ? { Tagging: taggingHeader(cfg.tags) } : {}),
   };
 }
 
@@ -60,11 +61,28 @@ function isStatus(e: unknown, status: number, ...names: string[]): boolean {
   return err.$metadata?.httpStatusCode === status || names.includes(err.name ?? '');
 }
 
+export interface S3WriterOptions {
+  /**
+   * Send records held in memory as one PutObject without the SDK's request pipeline (s3-direct.ts;
+   * default true). The SDK sends them when false, or when the endpoint needs another signature.
+   */
+  direct?: boolean;
+}
+
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
+  private readonly direct: DirectPut | null;
 
-  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string) {}
+  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string,
+    opts: S3WriterOptions = {}) {
+    this.direct = opts.direct === false ? null : new DirectPut(client, cfg);
+  }
+
+  /** Closes the connections the direct path keeps open (the SDK client is closed by its owner). */
+  close(): void {
+    this.direct?.close();
+  }
 
   /**
    * Is the object at `key` this job's own earlier write? Returns it as HEAD described it when it is,
@@ -90,22 +108,12 @@ export class S3Writer {
     const earlier = this.conditionalPuts ? null : await this.ownerCheck(req);
     if (earlier) return ours(earlier);
     try {
-      const command = new PutObjectCommand({
-        ...writeParams(this.cfg, req), Body: body, ContentLength: body.length,
-        ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}),
-      });
       const sha256 = 'buffer' in req.data ? req.data.sha256 : undefined;
-      if (sha256) {
-        // The signature covers the body through this header; given, the signer need not hash the
-        // body again on the main thread. The store checks the body against it.
-        command.middlewareStack.add((next) => (args) => {
-          (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = sha256;
-          return next(args);
-        }, { step: 'build', name: 'medrelayKnownPayloadHash' });
-      }
-      const r = await this.client.send(command, req.signal ? { abortSignal: req.signal } : {});
+      const r = await this.direct?.put({
+        key: req.key, body, sha256, contentType: req.contentType, metadata: req.metadata, conditional: this.conditionalPuts, signal: req.signal,
+      }) ?? await this.sdkPut(req, body, sha256);
       req.onProgress?.(body.length);
-      return written(r.ETag);
+      return written(r.etag);
     } catch (e) {
       if (isStatus(e, 412, 'PreconditionFailed')) {
         const found = await this.ownerCheck(req);
@@ -119,6 +127,23 @@ export class S3Writer {
       }
       throw toStoreError(e, this.where(req));
     }
+  }
+
+  private async sdkPut(req: PutRequest, body: Buffer, sha256: string | undefined): Promise<{ etag?: string }> {
+    const command = new PutObjectCommand({
+      ...writeParams(this.cfg, req), Body: body, ContentLength: body.length,
+      ...(this.conditionalPuts ? { IfNoneMatch: '*' } : {}),
+    });
+    if (sha256) {
+      // The signature covers the body through this header; given, the signer need not hash the
+      // body again on the main thread. The store checks the body against it.
+      command.middlewareStack.add((next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = sha256;
+        return next(args);
+      }, { step: 'build', name: 'medrelayKnownPayloadHash' });
+    }
+    const r = await this.client.send(command, req.signal ? { abortSignal: req.signal } : {});
+    return r.ETag ? { etag: r.ETag } : {};
   }
 
   async putFile(req: PutRequest, file: string, size: number): Promise<PutResult> {

@@ -11,7 +11,7 @@ import type { S3StoreConfig } from '../config/schema.js';
 import { SECRET_NAMES, type SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from './errors.js';
 import { listS3Prefixes, presignS3Get } from './s3-listing.js';
-import { S3Writer } from './s3-put.js';
+import { S3Writer, type S3WriterOptions } from './s3-put.js';
 import { StoreError, type ListPage, type ObjectInfo, type ObjectStore, type PrefixListing, type PutRequest, type PutResult } from './types.js';
 
 export interface S3Credentials {
@@ -57,9 +57,9 @@ export class S3Store implements ObjectStore {
   readonly location: string;
   private readonly writer: S3Writer;
 
-  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig) {
+  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, opts: S3WriterOptions = {}) {
     this.location = `s3://${cfg.bucket}${cfg.prefix ? `/${cfg.prefix}` : ''}`;
-    this.writer = new S3Writer(client, cfg, (req) => `upload of ${req.source} to s3://${cfg.bucket}/${req.key}`);
+    this.writer = new S3Writer(client, cfg, (req) => `upload of ${req.source} to s3://${cfg.bucket}/${req.key}`, opts);
   }
 
   async put(req: PutRequest): Promise<PutResult> {
@@ -166,6 +166,7 @@ export class S3Store implements ObjectStore {
   }
 
   close(): void {
+    this.writer.close();
     this.client.destroy();
   }
 }

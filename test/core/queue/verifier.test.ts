@@ -53,7 +53,8 @@ async function rig(label: string): Promise<Rig> {
   base.client.destroy();
   // The client the app makes (createS3Client): checksums only when required, as RGW needs for streamed parts.
   const counting = countingClient({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  const site: S3Site = { ...base, ...counting, store: new S3Store(counting.client, s3StoreSchema.parse(base.config.store)) };
+  // Writes through the SDK too (not s3-direct.ts), so that the middleware counts every request.
+  const site: S3Site = { ...base, ...counting, store: new S3Store(counting.client, s3StoreSchema.parse(base.config.store), { direct: false }) };
   const jobs = new JobRepository(site.db);
   const events: JobEvent[] = [];
   const inbox = join(dir, 'inbox');

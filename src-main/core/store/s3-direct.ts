@@ -1,0 +1,196 @@
+// One PutObject for a record held in memory, sent without the AWS SDK's request pipeline. The SDK
+// still decides where the request goes (its endpoint rules, evaluated once per writer), signs it
+// (its SigV4 signer) and supplies the credentials (the client's own provider, with its caching and
+// refresh); this file only assembles the headers, sends the bytes and reads the answer.
+//
+// Why: a backlog of 200 KB reports is limited by the main thread, and the SDK's pipeline (a
+// middleware stack, endpoint rules on every request, schema serialisation, XML parsing) cost it
+// about 0.8 ms per PutObject when profiled here, of about 1.4 ms for a whole upload. This path costs
+// about 0.1 ms plus the socket write. Multipart uploads, HEAD, listings and everything else still
+// go through the SDK.
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getEndpointFromInstructions } from '@smithy/core/endpoints';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { crc32 } from 'node:zlib';
+import type { S3StoreConfig } from '../config/schema.js';
+
+export interface DirectPutRequest {
+  key: string;
+  body: Buffer;
+  /** The body's SHA-256 in hex, when already known (the sealing worker computes it). */
+  sha256?: string | undefined;
+  contentType: string;
+  metadata: Record<string, string>;
+  /** If-None-Match: * (never replace an object). */
+  conditional: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A refusal from the store, shaped like the SDK's service errors (`name` is S3's error code,
+ * `$metadata.httpStatusCode`, `$response.headers`), so errors.ts and the writer read both alike.
+ */
+export class S3ResponseError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  readonly $response: { headers: Record<string, string> };
+
+  constructor(code: string, message: string, status: number, headers: Record<string, string>) {
+    super(message);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+    this.$response = { headers };
+  }
+}
+
+/** Where PutObject requests for this bucket go, and how they are signed (from the SDK's endpoint rules). */
+interface Target {
+  url: URL;
+  signer: SignatureV4;
+}
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytes(d: SourceData): string | Uint8Array {
+  if (typeof d === 'string') return d;
+  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+}
+
+/** The `ChecksumConstructor` the SDK's signer wants, on Node's own hashes. */
+class NodeSha256 {
+  private readonly h: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.h = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
+  }
+  update(data: SourceData): void {
+    this.h.update(bytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.h.digest());
+  }
+  reset(): void {
+    throw new Error('not used by the signer');
+  }
+}
+
+/** RFC 3986 percent-encoding, as S3 signs and reads it (encodeURIComponent leaves !'()* alone). */
+function uriEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Path segments as the SDK encodes a key, `/` kept. */
+function keyPath(key: string): string {
+  return key.split('/').map(uriEncode).join('/');
+}
+
+/**
+ * The x-amz-tagging header: a URL query of the tags. Spaces as %20: URLSearchParams would write
+ * `+`, which stores (Ceph RGW at least) keep as a literal plus sign.
+ */
+export function taggingHeader(tags: Record<string, string>): string {
+  return Object.entries(tags).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
+}
+
+function headerText(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function xmlField(xml: string, name: string): string | undefined {
+  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+}
+
+export class DirectPut {
+  private target: Promise<Target | null> | null = null;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+
+  constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig) {}
+
+  /**
+   * Sends one PutObject; returns the ETag the store gave, or null when this store's endpoint needs
+   * a signature other than plain SigV4 (the caller then sends through the SDK). A refusal throws
+   * an S3ResponseError; a network failure throws Node's own error.
+   */
+  async put(req: DirectPutRequest): Promise<{ etag?: string } | null> {
+    const target = await (this.target ??= this.resolve(req.key));
+    if (!target) return null;
+    const { url, signer } = target;
+    const path = `${url.pathname.replace(/\/$/, '')}/${keyPath(req.key)}`;
+    const headers: Record<string, string> = {
+      host: url.host,
+      'content-type': req.contentType,
+      'content-length': String(req.body.length),
+      'x-amz-content-sha256': req.sha256 ?? createHash('sha256').update(req.body).digest('hex'),
+    };
+    if (req.conditional) headers['if-none-match'] = '*';
+    if (this.cfg.checksum === 'when-supported') {
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(req.body) >>> 0);
+      headers['x-amz-checksum-crc32'] = crc.toString('base64');
+      headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
+    }
+    if (this.cfg.sse) headers['x-amz-server-side-encryption'] = this.cfg.sse.type;
+    if (this.cfg.sse?.type === 'aws:kms' && this.cfg.sse.kmsKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = this.cfg.sse.kmsKeyId;
+    if (this.cfg.storageClass) headers['x-amz-storage-class'] = this.cfg.storageClass;
+    if (this.cfg.tags) headers['x-amz-tagging'] = taggingHeader(this.cfg.tags);
+    for (const [k, v] of Object.entries(req.metadata)) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
+    const port = url.port ? Number(url.port) : undefined;
+    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path, query: {}, headers });
+    return this.send(url, path, signed.headers, req.body, req.signal, true);
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private async resolve(key: string): Promise<Target | null> {
+    const endpoint = await getEndpointFromInstructions({ Bucket: this.cfg.bucket, Key: key }, PutObjectCommand, this.client.config);
+    const schemes = (endpoint.properties?.['authSchemes'] ?? []) as { name?: string; signingName?: string; signingRegion?: string; disableDoubleEncoding?: boolean }[];
+    const scheme = schemes[0];
+    if (scheme && scheme.name !== 'sigv4') return null;
+    const region = scheme?.signingRegion ?? await this.client.config.region();
+    const signer = new SignatureV4({
+      service: scheme?.signingName ?? 's3', region, credentials: this.client.config.credentials, sha256: NodeSha256,
+      uriEscapePath: !(scheme?.disableDoubleEncoding ?? true), applyChecksum: false,
+    });
+    return { url: new URL(endpoint.url.href), signer };
+  }
+
+  private send(url: URL, path: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal | undefined, firstTry: boolean): Promise<{ etag?: string }> {
+    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise<{ etag?: string }>((resolve, reject) => {
+      const r = request({ protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, method: 'PUT', path, headers, agent, ...(signal ? { signal } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            const etag = res.headers.etag;
+            resolve(etag ? { etag } : {});
+            return;
+          }
+          const xml = Buffer.concat(chunks).toString('utf8');
+          const code = xmlField(xml, 'Code') ?? (status === 412 ? 'PreconditionFailed' : `HTTP${status}`);
+          reject(new S3ResponseError(code, xmlField(xml, 'Message') ?? `the store answered ${status}`, status, headerText(res.headers)));
+        });
+      });
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive connection the store closed as this request went out: Node's advice is to
+        // send again on a fresh one. (With If-None-Match a write that did land answers 412.)
+        if (firstTry && r.reusedSocket && e.code === 'ECONNRESET') {
+          this.send(url, path, headers, body, signal, false).then(resolve, reject);
+          return;
+        }
+        reject(e);
+      });
+      r.end(body);
+    });
+  }
+}

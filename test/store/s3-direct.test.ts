@@ -1,0 +1,181 @@
+// Records held in memory are written with one PutObject outside the SDK's pipeline (s3-direct.ts),
+// against the real RGW: the object it stores is the one the SDK path stores (type, metadata, class,
+// tags, ETag), keys keep their exact spelling, the exactly-once rules hold, the CRC32 header goes out
+// when checksums are on, a kept-alive connection closed under a write is retried once, and refusals
+// become the same StoreErrors. Headers are seen by a small recording proxy in front of RGW.
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { s3StoreSchema } from '../../src-main/core/config/schema.js';
+import { S3Store } from '../../src-main/core/store/s3.js';
+import { METADATA, StoreError, type PutRequest } from '../../src-main/core/store/types.js';
+import { freshBucket, listAllKeys, s3Config, testS3Client } from '../support/s3.js';
+
+/** A proxy to RGW that records each request's method, path and headers; `resetSecond` closes each connection as its second request arrives, once. */
+async function recordingProxy(opts: { resetSecond?: boolean } = {}) {
+  const upstream = new URL(s3Config().endpoint);
+  const seen: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
+  const perSocket = new Map<Socket, number>();
+  let resets = 0;
+  const server = createServer((req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (opts.resetSecond && n === 2 && resets === 0) {
+      resets++;
+      req.socket.destroy();
+      return;
+    }
+    seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    get resets() { return resets; },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+function store(client: S3Client, bucket: string, over: Record<string, unknown> = {}, direct = true): S3Store {
+  return new S3Store(client, s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, forcePathStyle: true, ...over }), { direct });
+}
+
+function put(s: S3Store, key: string, body: Buffer, job = `ws-d/${key}`, extra: Partial<PutRequest> = {}) {
+  return s.put({ key, data: { buffer: body }, source: `/data/${key}`, contentType: 'application/pdf', metadata: { [METADATA.job]: job, [METADATA.kind]: 'ecg-report' }, ...extra });
+}
+
+async function body(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+const crcOf = (b: Buffer) => { const o = Buffer.alloc(4); o.writeUInt32BE(crc32(b) >>> 0); return o.toString('base64'); };
+
+describe('PutObject outside the SDK pipeline', () => {
+  const client = testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  afterAll(() => client.destroy());
+
+  it('stores what the SDK path stores: the bytes, type, metadata, storage class and tags, and returns the stored ETag', async () => {
+    const bucket = await freshBucket('direct-same', client);
+    const over = { storageClass: 'STANDARD_IA', tags: { site: 'ward 3', 'cost-centre': 'cardio/1' } };
+    const bytes = randomBytes(150_000);
+    const direct = await put(store(client, bucket, over), 'direct.pdf', bytes);
+    const sdk = await put(store(client, bucket, over, false), 'sdk.pdf', bytes);
+    expect(direct.outcome).toBe('written');
+    const describe = async (key: string) => {
+      const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const tags = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      return { type: h.ContentType, size: h.ContentLength, etag: h.ETag, cls: h.StorageClass, kind: h.Metadata?.[METADATA.kind],
+        tags: (tags.TagSet ?? []).map((t) => `${t.Key}=${t.Value}`).sort() };
+    };
+    const d = await describe('direct.pdf');
+    expect(d).toEqual(await describe('sdk.pdf'));
+    expect(d).toMatchObject({ type: 'application/pdf', size: bytes.length, cls: 'STANDARD_IA', kind: 'ecg-report', tags: ['cost-centre=cardio/1', 'site=ward 3'] });
+    expect(direct.etag).toBe(d.etag);
+    expect(sdk.etag).toBe(d.etag);
+    expect((await body(client, bucket, 'direct.pdf')).equals(bytes)).toBe(true);
+  });
+
+  // Not non-ASCII: Ceph RGW 16 refuses the signature of such a key from the SDK path as well.
+  it('keeps the exact spelling of keys with spaces, plus signs, brackets and other reserved characters', async () => {
+    const bucket = await freshBucket('direct-keys', client);
+    const s = store(client, bucket);
+    const keys = ['dicom/2024/05/01/1.2.3/a b+c.dcm', 'ecg-reports/2024/05/01/Muller (2)!*,;:@$.pdf', "ecg-reports/2024/05/01/o'brien~x=1&y.pdf"];
+    for (const [i, key] of keys.entries()) await put(s, key, Buffer.from(`record ${i}`));
+    expect((await listAllKeys(client, bucket)).sort()).toEqual([...keys].sort());
+    expect((await body(client, bucket, keys[1]!)).toString()).toBe('record 1');
+  });
+
+  it('never replaces an object: its own job finds it already there, another job gets a conflict naming the key, and the first bytes stay', async () => {
+    const bucket = await freshBucket('direct-once', client);
+    const s = store(client, bucket);
+    const first = randomBytes(5000);
+    expect((await put(s, 'r.pdf', first, 'ws-d/1')).outcome).toBe('written');
+    const again = await put(s, 'r.pdf', first, 'ws-d/1');
+    expect(again.outcome).toBe('already-ours');
+    expect(again.found?.size).toBe(first.length);
+    const err = await put(s, 'r.pdf', randomBytes(5000), 'ws-d/2').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'conflict' });
+    expect((err as Error).message).toContain(`s3://${bucket}/r.pdf`);
+    expect((await body(client, bucket, 'r.pdf')).equals(first)).toBe(true);
+  });
+
+  it('signs with a payload hash it is given, and the store refuses a body that does not match it', async () => {
+    const bucket = await freshBucket('direct-hash', client);
+    const s = store(client, bucket);
+    const bytes = randomBytes(20_000);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect((await s.put({ key: 'ok', data: { buffer: bytes, sha256 }, source: '/data/ok', contentType: 'application/octet-stream', metadata: { [METADATA.job]: 'ws-d/ok' } })).outcome).toBe('written');
+    const wrong = createHash('sha256').update('other').digest('hex');
+    await expect(s.put({ key: 'bad', data: { buffer: bytes, sha256: wrong }, source: '/data/bad', contentType: 'application/octet-stream', metadata: { [METADATA.job]: 'ws-d/bad' } }))
+      .rejects.toBeInstanceOf(StoreError);
+    expect(await s.head('bad')).toBeNull();
+  });
+
+  it.each(['when-required', 'when-supported'] as const)('with checksum %s, sends the CRC32 header only when checksums are on, and the store keeps the bytes', async (checksum) => {
+    const proxy = await recordingProxy();
+    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
+    try {
+      const bucket = await freshBucket(`direct-crc-${checksum}`, viaProxy);
+      const bytes = Buffer.from('123456789');
+      await put(store(viaProxy, bucket, { checksum }), 'check.pdf', bytes);
+      const sent = proxy.seen.filter((r) => r.method === 'PUT' && r.path.endsWith('/check.pdf'));
+      expect(sent).toHaveLength(1);
+      // The check value of CRC-32 (ISO-HDLC): "123456789" → 0xCBF43926.
+      expect(sent[0]!.headers['x-amz-checksum-crc32']).toBe(checksum === 'when-supported' ? crcOf(bytes) : undefined);
+      expect(sent[0]!.headers['if-none-match']).toBe('*');
+      expect((await body(client, bucket, 'check.pdf')).equals(bytes)).toBe(true);
+    } finally {
+      viaProxy.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('sends a write again on a new connection when the kept-alive one is closed under it, and stores it once', async () => {
+    const proxy = await recordingProxy({ resetSecond: true });
+    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
+    try {
+      const bucket = await freshBucket('direct-reset', client);
+      const s = store(viaProxy, bucket);
+      await put(s, 'one.pdf', Buffer.from('one'));
+      // The second request would reuse the first one's connection, which the proxy closes.
+      expect((await put(s, 'two.pdf', Buffer.from('two'))).outcome).toBe('written');
+      expect(proxy.resets).toBe(1);
+      expect((await body(client, bucket, 'two.pdf')).toString()).toBe('two');
+      s.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('turns refusals and an unreachable store into the StoreErrors the queue acts on', async () => {
+    const bucket = await freshBucket('direct-errors', client);
+    const { endpoint, region, accessKeyId } = s3Config();
+    const wrongKey = testS3Client({ credentials: { accessKeyId, secretAccessKey: 'not-the-secret-key-000000000000000000000' } });
+    const auth = await put(store(wrongKey, bucket), 'a.pdf', Buffer.from('a')).catch((e: unknown) => e);
+    expect(auth).toMatchObject({ code: 'auth' });
+    expect((auth as Error).message).toContain('a.pdf');
+    wrongKey.destroy();
+    const missing = await put(store(client, `${bucket}-missing`), 'a.pdf', Buffer.from('a')).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'not-found' });
+    expect((missing as Error).message).toContain('store.bucket');
+    // A port nobody listens on (the proxy's, once closed).
+    const gone = await recordingProxy();
+    await gone.close();
+    const down = testS3Client({ endpoint: gone.endpoint, region });
+    const net = await put(store(down, bucket), 'a.pdf', Buffer.from('a')).catch((e: unknown) => e);
+    expect(net).toMatchObject({ code: 'network', condition: 'unreachable' });
+    down.destroy();
+    expect(endpoint).not.toBe(gone.endpoint);
+  });
+});
