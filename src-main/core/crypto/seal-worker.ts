@@ -1,8 +1,10 @@
-// The sealing worker thread (see sealer.ts): reads a small record, checks it against the hash it
-// was queued with, encrypts it, and hands the ciphertext back. Its keyring is rebuilt from the
+// The sealing worker thread (see sealer.ts): reads a small record, checks it is what was queued (by
+// the file identity intake recorded, else by hashing it again: queue/file-identity.ts), encrypts
+// it, and hands the ciphertext back. Its keyring is rebuilt from the
 // specs it is started with.
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { vouchesFor } from '../queue/file-identity.js';
 import { takeWholeSync } from '../records/file-bytes.js';
 import { encryptBuffer } from './envelope.js';
 import { keyringFromSpecs, type KeyringSpec } from './keyrings.js';
@@ -17,7 +19,10 @@ async function seal(req: SealRequest): Promise<SealReply> {
   // Too large, unreadable or gone: the main thread's own path says what happened.
   if (!whole) return { id: req.id, result: 'fallback' };
   try {
-    if (createHash('sha256').update(whole.bytes).digest('hex') !== req.sha256) return { id: req.id, result: 'changed' };
+    // takeWholeSync read it between two fstat calls that agreed; the identity binds those to the hash.
+    if (!vouchesFor(req.identity, req.sha256, whole.stats) && createHash('sha256').update(whole.bytes).digest('hex') !== req.sha256) {
+      return { id: req.id, result: 'changed' };
+    }
     const header = req.header ? Buffer.from(req.header) : null;
     const out = await encryptBuffer(keyring, req.context, header ? Buffer.concat([header, whole.bytes]) : whole.bytes);
     // A buffer of its own, so it can be moved to the main thread without a copy.

@@ -13,6 +13,8 @@ export interface SealRequest {
   size: number;
   mtimeMs: number;
   sha256: string;
+  /** The file identity intake recorded with that hash (queue/file-identity.ts), if any. */
+  identity: string | null;
   context: Record<string, string>;
   /** The name header to put before the file (esdk2-named), if any. */
   header: Uint8Array | null;

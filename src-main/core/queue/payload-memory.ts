@@ -9,7 +9,7 @@ import type { Payload } from './payload.js';
 
 /** The sealed payload, 'changed' when the file is not what was queued, or null to do it here instead. */
 export async function sealedPayload(job: Job, sealer: Sealer, format: ObjectFormat, context: Record<string, string>, header: Buffer | null): Promise<Payload | 'changed' | null> {
-  const reply = await sealer.seal({ path: job.sourcePath, size: job.size, mtimeMs: job.mtimeMs, sha256: job.sha256, context, header });
+  const reply = await sealer.seal({ path: job.sourcePath, size: job.size, mtimeMs: job.mtimeMs, sha256: job.sha256, identity: job.fileIdentity, context, header });
   if (reply.result === 'changed') return 'changed';
   if (reply.result === 'error') throw new Error(`encrypting ${job.sourcePath}: ${reply.message}`);
   if (reply.result === 'fallback') return null;

@@ -1,5 +1,6 @@
 // Small records encrypted on a worker thread: the same messages as on the main thread, a changed
-// file is refused there too, and anything the worker cannot read quickly is left to the main thread.
+// file is refused there too (by its identity from intake, else by its hash), and anything the worker
+// cannot read quickly is left to the main thread.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { encryptionContext, namedHeader } from '../../../src-main/core/crypto/en
 import { newAesKey, writeKeyFile } from '../../../src-main/core/crypto/key-files.js';
 import { decryptWithKeyFile } from '../../../src-main/core/crypto/manage.js';
 import { Sealer } from '../../../src-main/core/crypto/sealer.js';
+import { fileIdentity } from '../../../src-main/core/queue/file-identity.js';
 import { tempDir } from '../../support/tmp.js';
 
 const dir = tempDir('sealer');
@@ -22,7 +24,12 @@ function file(name: string, content: Buffer) {
   const t = Math.floor(Date.now() / 1000) - 10;
   utimesSync(path, t, t);
   const s = statSync(path);
-  return { path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), sha256: createHash('sha256').update(content).digest('hex') };
+  return { path, size: s.size, mtimeMs: Math.trunc(s.mtimeMs), sha256: createHash('sha256').update(content).digest('hex'), identity: null };
+}
+
+/** The identity intake would record once the file's ctime is settled (here: a clock 2 s ahead). */
+function identityOf(path: string, sha256: string): string {
+  return fileIdentity(sha256, statSync(path, { bigint: true }), Date.now() + 2000)!;
 }
 
 describe('Sealer (worker thread)', () => {
@@ -54,6 +61,20 @@ describe('Sealer (worker thread)', () => {
     utimesSync(f.path, f.mtimeMs / 1000, f.mtimeMs / 1000);
     expect((await sealer.seal({ ...f, context, header: null })).result).toBe('changed');
     expect((await sealer.seal({ ...f, path: join(dir, 'missing.pdf'), context, header: null })).result).toBe('fallback');
+  });
+
+  it('trusts the identity intake recorded instead of hashing again, and hashes when a rewrite moved it', async () => {
+    const f = file('identity.pdf', content);
+    // An identity bound to some other hash: a worker that took it on trust seals without hashing.
+    const bound = createHash('sha256').update('the hash intake computed').digest('hex');
+    expect((await sealer.seal({ ...f, sha256: bound, identity: identityOf(f.path, bound), context, header: null })).result).toBe('sealed');
+    const identity = identityOf(f.path, f.sha256);
+    const other = Buffer.from(content);
+    other[300] = other[300]! ^ 1;
+    writeFileSync(f.path, other);
+    utimesSync(f.path, f.mtimeMs / 1000, f.mtimeMs / 1000);
+    // Same size and mtime, but the write moved ctime: the identity no longer vouches, the hash differs.
+    expect((await sealer.seal({ ...f, identity, context, header: null })).result).toBe('changed');
   });
 
   it('falls back to the main thread once closed', async () => {
