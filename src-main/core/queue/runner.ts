@@ -15,13 +15,21 @@ import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
 import { discardSpool, EncryptionTurns, preparePayload, type RunnerEncryption } from './payload.js';
-import { TokenBucket } from './throttle.js';
+import { Slots, TokenBucket } from './throttle.js';
 import { Verifier, type Committed } from './verifier.js';
 
 export type { RunnerEncryption } from './payload.js';
 
 export interface RunnerOptions extends BackoffPolicy {
+  /** Uploads on the wire at once. */
   concurrency: number;
+  /**
+   * Small records (up to `sealAheadMaxBytes`, default 1 MiB) prepared ahead while every upload slot
+   * is busy, so that a slot that frees finds its next payload encrypted and sends at once (default:
+   * as many as `concurrency`). Costs at most this many small ciphertexts in memory.
+   */
+  sealAhead?: number;
+  sealAheadMaxBytes?: number;
   workstationId: string;
   /** Where large records are encrypted to before upload (ciphertext only). */
   spoolDir: string;
@@ -76,6 +84,9 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   private readonly verifier: Verifier;
   private readonly maxUnverified: number;
   private readonly encryptionTurns = new EncryptionTurns();
+  private readonly sendSlots: Slots;
+  /** Jobs taken at once: those on the wire, plus small ones being prepared ahead. */
+  private readonly depth: number;
   readonly connectivity: Connectivity;
 
   constructor(private readonly jobs: JobRepository, private readonly store: ObjectStore, private readonly opts: RunnerOptions) {
@@ -94,6 +105,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       this.emit('connectivity', online);
     });
     this.maxUnverified = opts.maxUnverified ?? 500;
+    this.sendSlots = new Slots(opts.concurrency);
+    this.depth = opts.concurrency + (opts.sealAhead ?? opts.concurrency);
     this.verifier = new Verifier(jobs, store, {
       maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200, requests: opts.concurrency,
       baseMs: opts.baseMs, maxMs: opts.maxMs, random: opts.random, now: this.now, log: opts.log, index: opts.index,
@@ -140,7 +153,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     if (!this.running || this.paused || !this.connectivity.online) return;
     if (this.now() < this.holdUntil) return this.armTimer(this.holdUntil);
     // Every upload will wait for verification once committed: those in flight count against the bound.
-    const free = Math.min(this.opts.concurrency - this.active.size, this.maxUnverified - this.verifier.size - this.active.size);
+    const free = Math.min(this.depth - this.active.size, this.maxUnverified - this.verifier.size - this.active.size);
     for (const job of this.jobs.claimDue(free)) this.launch(job);
     this.armTimer(this.jobs.nextRetryAt());
     if (this.active.size === 0 && this.verifier.size === 0) this.emit('idle');
@@ -203,6 +216,11 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   /** Sends the job's payload; returns it committed, or null when it failed (the job has moved on). */
   private async upload(a: Active): Promise<Committed | null> {
     const { job } = a;
+    // A small record is encrypted before its turn on the wire; a large one only once it has a slot
+    // (its ciphertext goes to the spool, which should not run ahead of the uploads).
+    const ahead = job.size <= (this.opts.sealAheadMaxBytes ?? 1024 * 1024);
+    let release: (() => void) | null = ahead ? null : await this.sendSlots.acquire(a.abort.signal).catch(() => null);
+    if (!ahead && !release) return this.parkStopped(job);
     try {
       // A blocking stat: a few microseconds, where the asynchronous one costs a thread-pool round trip per file.
       const s = statSync(job.sourcePath, { throwIfNoEntry: false });
@@ -221,6 +239,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
         },
       });
       if (payload === 'changed') return this.changed(job, 'changed while it was read');
+      release ??= await this.sendSlots.acquire(a.abort.signal);
       // A multipart upload records the stored size when it begins (journal.begin); one request needs it only at commit.
       if (!('buffer' in payload.data)) this.jobs.setStoredSize(job.id, payload.storedSize);
       await this.bucket?.take(payload.storedSize - (job.storedSize === payload.storedSize ? this.jobs.parts(job.id).reduce((n, p) => n + p.size, 0) : 0));
@@ -253,7 +272,15 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     } catch (e) {
       this.fail(job, toStoreError(e, `upload of ${job.sourcePath} to ${job.objectKey}`), a.abort.signal.aborted);
       return null;
+    } finally {
+      release?.();
     }
+  }
+
+  /** Stopped before its turn on the wire: back to the queue, as fail() parks a stopped upload. */
+  private parkStopped(job: Job): null {
+    this.fail(job, new StoreError('network', 'parked when MedRelay stopped', true), true);
+    return null;
   }
 
   private changed(job: Job, what: string): null {
