@@ -96,10 +96,9 @@ export class JobRepository {
     return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`).get(id) as Job | undefined;
   }
 
-  /** A job for exactly this version of a file (path, size, mtime), so it need not be hashed again. */
-  findByVersion(sourcePath: string, size: number, mtimeMs: number): Job | undefined {
-    return this.sql(`SELECT ${COLUMNS} FROM jobs WHERE source_path = ? AND size = ? AND mtime_ms = ?
-      ORDER BY id DESC LIMIT 1`).get(sourcePath, size, mtimeMs) as Job | undefined;
+  /** Is there a job for exactly this version of a file (path, size, mtime)? Then it need not be hashed again. */
+  hasVersion(sourcePath: string, size: number, mtimeMs: number): boolean {
+    return this.sql('SELECT 1 FROM jobs WHERE source_path = ? AND size = ? AND mtime_ms = ? LIMIT 1').get(sourcePath, size, mtimeMs) !== undefined;
   }
 
   /** Adds a file's content to the queue unless that content is already known under its key. */
@@ -109,8 +108,9 @@ export class JobRepository {
 
   private enqueueNow(job: NewJob): EnqueueOutcome {
     const t = this.now();
-    const sameContent = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? AND sha256 = ?`)
-      .get(job.objectKey, job.sha256) as Job | undefined;
+    // Every job under this key, newest first, in one read: usually none.
+    const others = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`).all(job.objectKey) as Job[];
+    const sameContent = others.find((o) => o.sha256 === job.sha256);
     if (sameContent) {
       if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
         // Seen again after a person's fix (or a new copy of the file): try once more.
@@ -125,8 +125,6 @@ export class JobRepository {
       }
       return { outcome: 'duplicate', job: sameContent };
     }
-    const others = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`)
-      .all(job.objectKey) as Job[];
     const pendingSameFile = others.find((o) => (o.state === 'queued' || o.state === 'retry-wait') && o.sourcePath === job.sourcePath);
     if (pendingSameFile) {
       // New content: an upload begun for the old content is abandoned (its parts are stale).
@@ -147,7 +145,13 @@ export class JobRepository {
       this.setState(id, 'needs-attention', { code: 'conflict', message });
       return { outcome: 'conflict', job: this.get(id)!, existing };
     }
-    return { outcome: 'queued', job: this.get(id)! };
+    // The row as the INSERT wrote it, without reading it back.
+    return { outcome: 'queued', job: {
+      id, sourcePath: job.sourcePath, size: job.size, mtimeMs: job.mtimeMs, sha256: job.sha256, kind: job.kind, recordDate: job.recordDate,
+      objectKey: job.objectKey, contentType: job.contentType, state: 'queued', attempts: 0, nextAttemptAt: null, lastErrorCode: null,
+      lastError: null, createdAt: t, updatedAt: t, uploadedAt: null, uploadId: null, partSize: null, storedSize: null, resumedParts: 0,
+      fileIdentity: job.fileIdentity ?? null,
+    } };
   }
 
   /** Moves up to `limit` due jobs to `uploading` and returns them, oldest first. */

@@ -153,9 +153,13 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     if (!this.running || this.paused || !this.connectivity.online) return;
     if (this.now() < this.holdUntil) return this.armTimer(this.holdUntil);
     // Every upload will wait for verification once committed: those in flight count against the bound.
-    const free = Math.min(this.depth - this.active.size, this.maxUnverified - this.verifier.size - this.active.size);
-    for (const job of this.jobs.claimDue(free)) this.launch(job);
-    this.armTimer(this.jobs.nextRetryAt());
+    const room = Math.min(this.depth - this.active.size, this.maxUnverified - this.verifier.size - this.active.size);
+    // A claim is a read and a transaction: while the wire is busy, claim once there is room for a
+    // batch (the jobs being prepared ahead), not after every upload.
+    if (room > 0 && (this.active.size < this.opts.concurrency || room >= this.depth - this.opts.concurrency)) {
+      for (const job of this.jobs.claimDue(room)) this.launch(job);
+      this.armTimer(this.jobs.nextRetryAt());
+    }
     if (this.active.size === 0 && this.verifier.size === 0) this.emit('idle');
   }
 

@@ -73,7 +73,7 @@ export class Intake {
    * so an incomplete file is reported now rather than looked at again later.
    */
   async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
-    if (this.jobs.findByVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
+    if (this.jobs.hasVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
     // A small file is read once, and inspected and hashed from memory.
     const whole = takeWholeSync(path, version);
     if (whole === 'changed') return { result: 'moved-on' };

@@ -110,7 +110,16 @@ describe('JobRepository', () => {
   it('knows a file version already taken, so it is not hashed again', () => {
     const r = repo();
     r.enqueue(job());
-    expect(r.findByVersion('/in/ECG_Report_20240315_101500.pdf', 10, 5)).toBeDefined();
-    expect(r.findByVersion('/in/ECG_Report_20240315_101500.pdf', 11, 5)).toBeUndefined();
+    expect(r.hasVersion('/in/ECG_Report_20240315_101500.pdf', 10, 5)).toBe(true);
+    expect(r.hasVersion('/in/ECG_Report_20240315_101500.pdf', 11, 5)).toBe(false);
+  });
+
+  it('returns a newly queued job exactly as the database holds it', () => {
+    const r = repo();
+    for (const j of [job(), job({ sha256: 'ident', objectKey: 'k-ident', fileIdentity: 'ident:1:2:3:4:5' })]) {
+      const queued = r.enqueue(j);
+      expect(queued.outcome).toBe('queued');
+      expect(queued.job).toEqual(r.get(queued.job.id));
+    }
   });
 });
