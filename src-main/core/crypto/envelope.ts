@@ -53,17 +53,24 @@ export function encrypting(keyring: KeyringNode, context: Record<string, string>
 /**
  * Encrypts a whole plaintext held in memory: the same message as `encrypting`, without a stream
  * pipeline around it (what small records pay per file). Written in one `end()`, with no
- * `plaintextLength` (see above).
+ * `plaintextLength` (see above). The message comes as the SDK's pieces (header, frame header,
+ * ciphertext, tag), so that a caller can copy them where it wants them without joining them first.
  */
-export function encryptBuffer(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer> {
+export function encryptToChunks(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     const s = encrypting(keyring, context);
     s.on('data', (c: Buffer) => out.push(c));
     s.once('error', reject);
-    s.once('end', () => resolve(out.length === 1 ? out[0]! : Buffer.concat(out)));
+    s.once('end', () => resolve(out));
     s.end(plaintext);
   });
+}
+
+/** `encryptToChunks`, joined into one buffer. */
+export async function encryptBuffer(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer> {
+  const out = await encryptToChunks(keyring, context, plaintext);
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
 }
 
 /** Decrypts an object; only unsigned committing messages are accepted. */

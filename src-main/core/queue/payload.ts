@@ -60,6 +60,8 @@ export interface Payload {
   /** Bytes the store will hold. */
   storedSize: number;
   discard(): Promise<void>;
+  /** Gives back memory the payload borrowed (a sealing slot): called once its upload is over, sent or not. */
+  release?: () => void;
 }
 
 /** True when the object key does not carry the file's name (an {opaque} template). */

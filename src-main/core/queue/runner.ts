@@ -14,7 +14,7 @@ import { METADATA, StoreError, type ObjectStore, type UploadJournal } from '../s
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
-import { discardSpool, EncryptionTurns, preparePayload, type RunnerEncryption } from './payload.js';
+import { discardSpool, EncryptionTurns, preparePayload, type Payload, type RunnerEncryption } from './payload.js';
 import { Slots, TokenBucket } from './throttle.js';
 import { Verifier, type Committed } from './verifier.js';
 
@@ -225,6 +225,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     const ahead = job.size <= (this.opts.sealAheadMaxBytes ?? 1024 * 1024);
     let release: (() => void) | null = ahead ? null : await this.sendSlots.acquire(a.abort.signal).catch(() => null);
     if (!ahead && !release) return this.parkStopped(job);
+    let prepared: Payload | null = null;
     try {
       // A blocking stat: a few microseconds, where the asynchronous one costs a thread-pool round trip per file.
       const s = statSync(job.sourcePath, { throwIfNoEntry: false });
@@ -243,6 +244,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
         },
       });
       if (payload === 'changed') return this.changed(job, 'changed while it was read');
+      prepared = payload;
       release ??= await this.sendSlots.acquire(a.abort.signal);
       // A multipart upload records the stored size when it begins (journal.begin); one request needs it only at commit.
       if (!('buffer' in payload.data)) this.jobs.setStoredSize(job.id, payload.storedSize);
@@ -278,6 +280,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       return null;
     } finally {
       release?.();
+      prepared?.release?.();
     }
   }
 

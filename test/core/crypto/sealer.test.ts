@@ -45,8 +45,9 @@ describe('Sealer (worker thread)', () => {
       const f = file(name, content);
       const reply = await sealer.seal({ ...f, context, header });
       if (reply.result !== 'sealed') throw new Error(`expected sealed, got ${reply.result}`);
-      expect(reply.sha256).toBe(createHash('sha256').update(Buffer.from(reply.ciphertext)).digest('hex'));
-      writeFileSync(join(dir, `${name}.enc`), Buffer.from(reply.ciphertext));
+      expect(reply.sha256).toBe(createHash('sha256').update(reply.ciphertext).digest('hex'));
+      writeFileSync(join(dir, `${name}.enc`), reply.ciphertext);
+      reply.release();
       const { originalName } = await decryptWithKeyFile(keyFile, join(dir, `${name}.enc`), join(dir, `${name}.out`));
       expect(readFileSync(join(dir, `${name}.out`)).equals(content)).toBe(true);
       expect(originalName).toBe(header ? 'named.pdf' : null);
@@ -75,6 +76,24 @@ describe('Sealer (worker thread)', () => {
     utimesSync(f.path, f.mtimeMs / 1000, f.mtimeMs / 1000);
     // Same size and mtime, but the write moved ctime: the identity no longer vouches, the hash differs.
     expect((await sealer.seal({ ...f, identity, context, header: null })).result).toBe('changed');
+  });
+
+  it('writes each ciphertext into a slot of its own until it is released, and reuses released slots', async () => {
+    const a = file('slot-a.pdf', content);
+    const b = file('slot-b.pdf', Buffer.concat([content, Buffer.from('more')]));
+    const first = await sealer.seal({ ...a, context, header: null });
+    if (first.result !== 'sealed') throw new Error(`expected sealed, got ${first.result}`);
+    const copy = Buffer.from(first.ciphertext);
+    // The first one is still held: the second must not land on it.
+    const second = await sealer.seal({ ...b, context, header: null });
+    if (second.result !== 'sealed') throw new Error(`expected sealed, got ${second.result}`);
+    expect(first.ciphertext.equals(copy)).toBe(true);
+    const made = sealer.slotCount;
+    first.release();
+    second.release();
+    const third = await sealer.seal({ ...a, context, header: null });
+    expect(third.result).toBe('sealed');
+    expect(sealer.slotCount).toBe(made);
   });
 
   it('falls back to the main thread once closed', async () => {
