@@ -14,8 +14,11 @@ import { S3Store } from '../../src-main/core/store/s3.js';
 import { METADATA, StoreError, type PutRequest } from '../../src-main/core/store/types.js';
 import { freshBucket, listAllKeys, s3Config, testS3Client } from '../support/s3.js';
 
-/** A proxy to RGW that records each request's method, path and headers; `resetSecond` closes each connection as its second request arrives, once. */
-async function recordingProxy(opts: { resetSecond?: boolean } = {}) {
+/**
+ * A proxy to RGW that records each request's method, path and headers; `resetSecond` closes each
+ * connection as its second request arrives, once; `hold` never answers (a store that hangs).
+ */
+async function recordingProxy(opts: { resetSecond?: boolean; hold?: boolean } = {}) {
   const upstream = new URL(s3Config().endpoint);
   const seen: { method: string; path: string; headers: IncomingHttpHeaders }[] = [];
   const perSocket = new Map<Socket, number>();
@@ -29,6 +32,10 @@ async function recordingProxy(opts: { resetSecond?: boolean } = {}) {
       return;
     }
     seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    if (opts.hold) {
+      req.resume();
+      return;
+    }
     const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
@@ -154,6 +161,29 @@ describe('PutObject outside the SDK pipeline', () => {
       expect((await body(client, bucket, 'two.pdf')).toString()).toBe('two');
       s.close();
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives up a write when its upload is stopped, and nothing is stored', async () => {
+    const proxy = await recordingProxy({ hold: true });
+    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
+    try {
+      const bucket = await freshBucket('direct-abort', client);
+      const s = store(viaProxy, bucket);
+      const stop = new AbortController();
+      const write = put(s, 'held.pdf', randomBytes(100_000), 'ws-d/held', { signal: stop.signal }).catch((e: unknown) => e);
+      await expect.poll(() => proxy.seen.length).toBe(1);
+      stop.abort();
+      expect(await write).toMatchObject({ code: 'network', message: expect.stringContaining('upload stopped') as unknown });
+      const already = new AbortController();
+      already.abort();
+      expect(await put(s, 'never.pdf', Buffer.from('x'), 'ws-d/never', { signal: already.signal }).catch((e: unknown) => e)).toMatchObject({ code: 'network' });
+      expect(proxy.seen).toHaveLength(1);
+      expect(await store(client, bucket).head('held.pdf')).toBeNull();
+      s.close();
+    } finally {
+      viaProxy.destroy();
       await proxy.close();
     }
   });
