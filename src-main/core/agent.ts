@@ -18,6 +18,7 @@ import { Sealer } from './crypto/sealer.js';
 import { KeychainSecretStore, type SecretStore } from './secrets/secret-store.js';
 import { RecordReader } from './store/record-reader.js';
 import { Retention } from './queue/retention.js';
+import { WHOLE_READ_MAX } from './records/file-bytes.js';
 import { namingSalt } from './records/opaque-name.js';
 import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
@@ -244,6 +245,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       for (const file of await listFiles(folder.path)) pending.set(file, { folder, v: versionOf(file) });
     }
     summary.scanned = pending.size;
+    // Small records will be encrypted on the worker thread: let it load during the stability wait.
+    if ([...pending.values()].some((p) => p.v && p.v.size <= WHOLE_READ_MAX)) this.sealer?.warm();
     while (pending.size) {
       await new Promise((r) => setTimeout(r, windowMs));
       const next: typeof pending = new Map();

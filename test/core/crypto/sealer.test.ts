@@ -96,6 +96,23 @@ describe('Sealer (worker thread)', () => {
     expect(sealer.slotCount).toBe(made);
   });
 
+  it('starts its thread at the first record, or earlier when warmed', async () => {
+    const lazy = Sealer.start([{ type: 'aes', keyId: 'site-1', key: new Uint8Array(Buffer.from(key, 'base64')) }], worker)!;
+    const warmed = Sealer.start([{ type: 'aes', keyId: 'site-1', key: new Uint8Array(Buffer.from(key, 'base64')) }], worker)!;
+    try {
+      expect(lazy.started).toBe(false);
+      warmed.warm();
+      expect(warmed.started).toBe(true);
+      const f = file('warm.pdf', content);
+      expect((await warmed.seal({ ...f, context, header: null })).result).toBe('sealed');
+      expect((await lazy.seal({ ...f, context, header: null })).result).toBe('sealed');
+      expect(lazy.started).toBe(true);
+    } finally {
+      await lazy.close();
+      await warmed.close();
+    }
+  });
+
   it('falls back to the main thread once closed', async () => {
     const f = file('late.pdf', content);
     await sealer.close();
