@@ -103,11 +103,6 @@ async function main() {
     const tools = ['agent', 'sdk', ...(useRclone ? ['rclone', 'rclone-crypt'] : []), ...(opts.extra ? ['sdk-unsigned'] : [])];
     const bulk = ['A', 'B'].filter((w) => data[w]);
     for (let rep = 1; rep <= opts.reps && bulk.length; rep++) {
-      // A fresh store per repetition: memstore holds every object in RAM, and each rep starts empty.
-      await ctx.store?.stop();
-      ctx.store = await openStore(tmp);
-      result.store = { kind: ctx.store.kind, endpoint: ctx.store.endpoint };
-      if (useRclone) ctx.rcloneConf = writeRcloneConf(tmp, ctx.store);
       // Rotate the order so that no tool always runs first (or last) in a repetition.
       const order = tools.map((_, i) => tools[(i + rep - 1) % tools.length]);
       for (const w of bulk) {
@@ -115,6 +110,13 @@ async function main() {
           let r;
           // A run that shared the machine with another program is done again (once), time allowing.
           for (let attempt = 1; attempt <= 2; attempt++) {
+            // A fresh, empty store for every run, so that no run inherits the objects of the runs
+            // before it (memstore keeps them all in RAM; the last tools of a rep wrote into a store
+            // already holding 4-5 GB).
+            await ctx.store?.stop();
+            ctx.store = await openStore(tmp);
+            result.store = { kind: ctx.store.kind, endpoint: ctx.store.endpoint };
+            if (useRclone) ctx.rcloneConf = writeRcloneConf(tmp, ctx.store);
             const quiet = await quietly(attempt === 1 ? 15 : 45);
             if (quiet.busyPct >= 15) log(`warning: the machine is ${quiet.busyPct.toFixed(0)} % busy before ${w} ${tool}: something else is running`);
             try {
