@@ -15,7 +15,8 @@ import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import { Connectivity } from './connectivity.js';
 import type { Job, JobRepository } from './jobs.js';
 import { discardSpool, EncryptionTurns, preparePayload, type Payload, type RunnerEncryption } from './payload.js';
-import { Slots, TokenBucket } from './throttle.js';
+import { Slots } from '../slots.js';
+import { TokenBucket } from './throttle.js';
 import { Verifier, type Committed } from './verifier.js';
 
 export type { RunnerEncryption } from './payload.js';
