@@ -55,7 +55,8 @@ export interface OnceSummary {
 export function createStore(config: ResolvedConfig, secrets: SecretStore | null): ObjectStore {
   return config.store.type === 'folder'
     ? new FolderStore(config.store.path)
-    : new S3Store(createS3Client(config.store, config.credentials, secrets), config.store);
+    // Parts in flight are a budget for all uploads together: one alone on the wire may use it all.
+    : new S3Store(createS3Client(config.store, config.credentials, secrets), config.store, { partBudget: config.queue.concurrency * config.store.partsInFlight });
 }
 
 export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]] }> {

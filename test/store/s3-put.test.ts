@@ -28,9 +28,9 @@ class Journal implements UploadJournal {
   end(): void { this.uploadId = null; this.partSize = null; this.done.clear(); }
 }
 
-function writer(client: S3Client, bucket: string, over: Record<string, unknown> = {}): S3Writer {
+function writer(client: S3Client, bucket: string, over: Record<string, unknown> = {}, partBudget?: number): S3Writer {
   const cfg = s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, endpoint: s3Config().endpoint, forcePathStyle: true, partSizeBytes: 5 * MiB, ...over });
-  return new S3Writer(client, cfg, (req) => `upload of ${req.source}`);
+  return new S3Writer(client, cfg, (req) => `upload of ${req.source}`, partBudget ? { partBudget } : {});
 }
 
 function request(key: string, file: string, size: number, journal: UploadJournal, extra: Partial<PutRequest> = {}): PutRequest {
@@ -80,6 +80,43 @@ describe.each(['when-required', 'when-supported'] as const)('S3Writer.putFile (c
     expect(again.outcome).toBe('written');
     expect(journal.resumedParts).toBe(2);
     expect((await stored(client, bucket, 'dicom/resume.dcm')).equals(bytes)).toBe(true);
+  });
+});
+
+describe('S3Writer.putFile with a budget of parts for all uploads', () => {
+  it('lets an upload alone send up to the whole budget, and keeps several within it together', async () => {
+    const client = testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const wire = { now: 0, most: 0 };
+    client.middlewareStack.add((next, context) => async (args) => {
+      if ((context as { commandName?: string }).commandName !== 'UploadPartCommand') return next(args);
+      wire.most = Math.max(wire.most, ++wire.now);
+      try {
+        return await next(args);
+      } finally {
+        wire.now--;
+      }
+    }, { step: 'initialize', name: 'countParts' });
+    try {
+      const bucket = await freshBucket('budget', client);
+      const w = writer(client, bucket, { partsInFlight: 2 }, 4);
+      const files = [0, 1, 2].map((i) => {
+        const file = join(dir, `budget-${i}.spool`);
+        const bytes = randomBytes(6 * 5 * MiB);
+        writeFileSync(file, bytes);
+        return { file, bytes, key: `dicom/budget/${i}.dcm` };
+      });
+      const one = files[0]!;
+      await w.putFile(request(one.key, one.file, one.bytes.length, new Journal()), one.file, one.bytes.length);
+      expect(wire.most).toBe(4);
+      wire.most = 0;
+      const rest = files.slice(1);
+      await Promise.all(rest.map((f) => w.putFile(request(f.key, f.file, f.bytes.length, new Journal()), f.file, f.bytes.length)));
+      expect(wire.most).toBe(4);
+      for (const f of files) expect((await stored(client, bucket, f.key)).equals(f.bytes)).toBe(true);
+      expect(await listOpenMultipartUploads(client, bucket)).toEqual([]);
+    } finally {
+      client.destroy();
+    }
   });
 });
 

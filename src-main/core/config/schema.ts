@@ -31,7 +31,10 @@ export const s3StoreSchema = z.object({
    * so memory does not grow with it. Default 16 MiB.
    */
   partSizeBytes: z.number().int().min(5 * MB).max(5 * 1024 * MB).default(16 * MB),
-  /** Parts of one multipart upload sent at once. Default 2. */
+  /**
+   * Parts of one multipart upload sent at once. Default 2. The agent treats queue.concurrency × this
+   * as a budget shared by all uploads, so an upload alone on the wire may send that many.
+   */
   partsInFlight: z.number().int().min(1).max(16).default(2),
   /** Server-side encryption on top of (or, with encryption.mode "sse-only", instead of) MedRelay's own. */
   sse: z.discriminatedUnion('type', [

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
+import { Slots } from '../slots.js';
 import { DirectPut, taggingHeader } from './s3-direct.js';
 import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
 
@@ -67,16 +68,27 @@ export interface S3WriterOptions {
    * default true). The SDK sends them when false, or when the endpoint needs another signature.
    */
   direct?: boolean;
+  /**
+   * Parts in flight across all multipart uploads at once (default: `partsInFlight`, each upload on
+   * its own). With a budget, an upload alone on the wire (the first and the last of a batch) may
+   * send up to the whole budget of parts, and several share it; memory stays bounded by the
+   * budget, since parts stream from the spool.
+   */
+  partBudget?: number;
 }
 
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
   private readonly direct: DirectPut | null;
+  private readonly parts: Slots | null;
+  private readonly partWorkers: number;
 
   constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string,
     opts: S3WriterOptions = {}) {
     this.direct = opts.direct === false ? null : new DirectPut(client, cfg);
+    this.parts = opts.partBudget ? new Slots(opts.partBudget) : null;
+    this.partWorkers = opts.partBudget ?? cfg.partsInFlight;
   }
 
   /** Closes the connections the direct path keeps open (the SDK client is closed by its owner). */
@@ -184,9 +196,16 @@ export class S3Writer {
       let failed = false;
       const worker = async () => {
         // Once a part failed the upload is given up for now: no other worker starts a part.
-        for (let n = missing.shift(); n !== undefined && !failed; n = missing.shift()) {
+        for (;;) {
+          const free = await this.parts?.acquire(req.signal);
+          const n = failed ? undefined : missing.shift();
+          if (n === undefined) {
+            free?.();
+            return;
+          }
           const r = await this.sendPart({ ...s3, UploadId: id, PartNumber: n }, file, (n - 1) * partSize, sizeOf(n), req.signal)
-            .catch((e: unknown) => { failed = true; throw e; });
+            .catch((e: unknown) => { failed = true; throw e; })
+            .finally(() => free?.());
           const part = { partNumber: n, etag: r.ETag!, size: sizeOf(n) };
           have.set(n, part);
           journal.partDone(part);
@@ -194,7 +213,7 @@ export class S3Writer {
           req.onProgress?.(sent);
         }
       };
-      await Promise.all(Array.from({ length: this.cfg.partsInFlight }, worker));
+      await Promise.all(Array.from({ length: Math.min(this.partWorkers, missing.length) }, worker));
       // CompleteMultipartUpload's If-None-Match is ignored by some stores (Ceph RGW): check first.
       const meanwhile = await this.ownerCheck(req);
       if (meanwhile) {
@@ -237,7 +256,7 @@ export class S3Writer {
     start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
     const checksum = this.cfg.checksum === 'when-supported'
       ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: await partCrc32(file, start, length) } : {};
-    const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+    const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
     return this.client.send(new UploadPartCommand({ ...params, ...checksum, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {})
       .finally(() => body.destroy());
   }
