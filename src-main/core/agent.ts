@@ -251,7 +251,15 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     while (pending.size) {
       await new Promise((r) => setTimeout(r, windowMs));
       const next: typeof pending = new Map();
+      let yielded = performance.now();
       for (const [file, p] of pending) {
+        // Taking a small file never waits for I/O (blocking reads), so without this a folder of
+        // them would hold the event loop for the whole pass (over half a second for 2,000 reports)
+        // and the uploads under way could not go on meanwhile.
+        if (performance.now() - yielded > 5) {
+          await new Promise((r) => setImmediate(r));
+          yielded = performance.now();
+        }
         const v = versionOf(file);
         if (!v) continue;
         if (!p.v || v.size !== p.v.size || v.mtimeMs !== p.v.mtimeMs) { next.set(file, { folder: p.folder, v }); continue; }
