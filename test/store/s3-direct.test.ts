@@ -5,14 +5,18 @@
 // become the same StoreErrors. Headers are seen by a small recording proxy in front of RGW.
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { s3StoreSchema } from '../../src-main/core/config/schema.js';
+import { S3Writer } from '../../src-main/core/store/s3-put.js';
 import { S3Store } from '../../src-main/core/store/s3.js';
-import { METADATA, StoreError, type PutRequest } from '../../src-main/core/store/types.js';
-import { freshBucket, listAllKeys, s3Config, testS3Client } from '../support/s3.js';
+import { METADATA, StoreError, type PartRecord, type PutRequest, type UploadJournal } from '../../src-main/core/store/types.js';
+import { freshBucket, listAllKeys, listOpenMultipartUploads, s3Config, testS3Client } from '../support/s3.js';
+import { tempDir } from '../support/tmp.js';
 
 /**
  * A proxy to RGW that records each request's method, path and headers; `resetSecond` closes each
@@ -142,6 +146,42 @@ describe('PutObject outside the SDK pipeline', () => {
       expect(sent[0]!.headers['x-amz-checksum-crc32']).toBe(checksum === 'when-supported' ? crcOf(bytes) : undefined);
       expect(sent[0]!.headers['if-none-match']).toBe('*');
       expect((await body(client, bucket, 'check.pdf')).equals(bytes)).toBe(true);
+    } finally {
+      viaProxy.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('sends multipart parts from the spool unsigned, each with the CRC32 of exactly its bytes when checksums are on', async () => {
+    const proxy = await recordingProxy();
+    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
+    try {
+      const bucket = await freshBucket('direct-parts', viaProxy);
+      const MiB = 1024 * 1024;
+      const cfg = s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, forcePathStyle: true, partSizeBytes: 5 * MiB, checksum: 'when-supported' });
+      const w = new S3Writer(viaProxy, cfg, (req) => `upload of ${req.source}`);
+      const bytes = randomBytes(11 * MiB + 3);
+      const file = join(tempDir('direct-parts'), 'x.spool');
+      writeFileSync(file, bytes);
+      const parts: PartRecord[] = [];
+      const journal: UploadJournal = {
+        uploadId: null, partSize: null, parts,
+        begin(id, size) { Object.assign(this, { uploadId: id, partSize: size }); },
+        partDone(p) { parts.push(p); },
+        resumed() {}, end() { Object.assign(this, { uploadId: null }); },
+      };
+      const r = await w.putFile({ key: 'dicom/x.dcm', data: { file, size: bytes.length }, source: file, contentType: 'application/octet-stream',
+        metadata: { [METADATA.job]: 'ws-d/x' }, journal }, file, bytes.length);
+      expect(r.outcome).toBe('written');
+      const sent = proxy.seen.filter((q) => q.method === 'PUT' && q.path.includes('partNumber='));
+      expect(sent.map((q) => new URL(q.path, 'http://x').searchParams.get('partNumber')).sort()).toEqual(['1', '2', '3']);
+      for (const q of sent) {
+        const n = Number(new URL(q.path, 'http://x').searchParams.get('partNumber'));
+        expect(q.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+        expect(q.headers['x-amz-checksum-crc32']).toBe(crcOf(bytes.subarray((n - 1) * 5 * MiB, Math.min(bytes.length, n * 5 * MiB))));
+      }
+      expect((await body(client, bucket, 'dicom/x.dcm')).equals(bytes)).toBe(true);
+      expect(await listOpenMultipartUploads(client, bucket)).toEqual([]);
     } finally {
       viaProxy.destroy();
       await proxy.close();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { s3StoreSchema } from '../../src-main/core/config/schema.js';
-import { S3Writer } from '../../src-main/core/store/s3-put.js';
+import { S3Writer, type S3WriterOptions } from '../../src-main/core/store/s3-put.js';
 import { METADATA, type PartRecord, type PutRequest, type UploadJournal } from '../../src-main/core/store/types.js';
 import { freshBucket, listOpenMultipartUploads, s3Config, testS3Client } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
@@ -28,9 +28,10 @@ class Journal implements UploadJournal {
   end(): void { this.uploadId = null; this.partSize = null; this.done.clear(); }
 }
 
-function writer(client: S3Client, bucket: string, over: Record<string, unknown> = {}, partBudget?: number): S3Writer {
+/** A writer as the agent makes it; `opts.direct: false` sends parts through the SDK, where a middleware can see them. */
+function writer(client: S3Client, bucket: string, over: Record<string, unknown> = {}, opts: S3WriterOptions = {}): S3Writer {
   const cfg = s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, endpoint: s3Config().endpoint, forcePathStyle: true, partSizeBytes: 5 * MiB, ...over });
-  return new S3Writer(client, cfg, (req) => `upload of ${req.source}`, partBudget ? { partBudget } : {});
+  return new S3Writer(client, cfg, (req) => `upload of ${req.source}`, opts);
 }
 
 function request(key: string, file: string, size: number, journal: UploadJournal, extra: Partial<PutRequest> = {}): PutRequest {
@@ -98,7 +99,7 @@ describe('S3Writer.putFile with a budget of parts for all uploads', () => {
     }, { step: 'initialize', name: 'countParts' });
     try {
       const bucket = await freshBucket('budget', client);
-      const w = writer(client, bucket, { partsInFlight: 2 }, 4);
+      const w = writer(client, bucket, { partsInFlight: 2 }, { partBudget: 4, direct: false });
       const files = [0, 1, 2].map((i) => {
         const file = join(dir, `budget-${i}.spool`);
         const bytes = randomBytes(6 * 5 * MiB);
@@ -121,7 +122,7 @@ describe('S3Writer.putFile with a budget of parts for all uploads', () => {
 });
 
 describe('S3Writer.putFile with flexible checksums', () => {
-  it('sends each part with the CRC32 of exactly its bytes in its header', async () => {
+  it('sends each part with the CRC32 of exactly its bytes in its header (through the SDK)', async () => {
     const client = testS3Client({ requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' });
     const sent = new Map<string, string>();
     client.middlewareStack.add((next) => async (args) => {
@@ -131,7 +132,7 @@ describe('S3Writer.putFile with flexible checksums', () => {
     }, { step: 'finalizeRequest' });
     try {
       const bucket = await freshBucket('crc', client);
-      const w = writer(client, bucket, { checksum: 'when-supported' });
+      const w = writer(client, bucket, { checksum: 'when-supported' }, { direct: false });
       // The check value of CRC-32 (ISO-HDLC, the one S3 calls CRC32): "123456789" → 0xCBF43926.
       const small = join(dir, 'check.spool');
       writeFileSync(small, '123456789');

@@ -12,6 +12,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { crc32 } from 'node:zlib';
@@ -28,6 +29,26 @@ export interface DirectPutRequest {
   conditional: boolean;
   signal?: AbortSignal | undefined;
 }
+
+export interface DirectPartRequest {
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  /** The spool file and the part's place in it. */
+  file: string;
+  start: number;
+  length: number;
+  /** The part's CRC32, base64, sent in its header (checksum when-supported). */
+  crc32?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Writes a request's body; the request is ended by the caller once it resolves. */
+type BodyWriter = (r: http.ClientRequest) => Promise<void>;
+
+/** Reused read buffers for part bodies: a part in flight holds one, so spooled parts make no garbage. */
+const PART_CHUNK = 1024 * 1024;
+const spareChunks: Buffer[] = [];
 
 /**
  * A refusal from the store, shaped like the SDK's service errors (`name` is S3's error code,
@@ -107,6 +128,26 @@ function xmlField(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
+/** Writes `length` bytes of `file` from `start` to the request, a chunk at a time, each once the last has gone out. */
+async function writeFileRange(r: http.ClientRequest, file: string, start: number, length: number): Promise<void> {
+  const fh = await open(file, 'r');
+  const buf = spareChunks.pop() ?? Buffer.allocUnsafeSlow(PART_CHUNK);
+  try {
+    for (let off = 0; off < length;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
+      if (bytesRead === 0) throw new Error(`${file} ended before its part at ${start} was read`);
+      await new Promise<void>((resolve, reject) => {
+        r.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve()));
+      });
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+    // Reused only once its last write has called back, or the request has failed.
+    if (spareChunks.length < 16) spareChunks.push(buf);
+  }
+}
+
 export class DirectPut {
   private target: Promise<Target | null> | null = null;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
@@ -144,7 +185,31 @@ export class DirectPut {
     for (const [k, v] of Object.entries(req.metadata)) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
     const port = url.port ? Number(url.port) : undefined;
     const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path, query: {}, headers });
-    return this.send(url, path, signed.headers, req.body, req.signal, true);
+    return this.send(url, path, signed.headers, (r) => { r.write(req.body); return Promise.resolve(); }, req.signal, true);
+  }
+
+  /**
+   * Sends one part of a multipart upload from the spool (UploadPart, unsigned payload as the SDK
+   * sends a streamed part), read through one reused buffer: each chunk is read only once the one
+   * before it has gone to the socket. Returns the part's ETag, or null as `put` does.
+   */
+  async putPart(req: DirectPartRequest): Promise<{ etag?: string } | null> {
+    const target = await (this.target ??= this.resolve(req.key));
+    if (!target) return null;
+    const { url, signer } = target;
+    const base = `${url.pathname.replace(/\/$/, '')}/${keyPath(req.key)}`;
+    const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
+    const headers: Record<string, string> = {
+      host: url.host, 'content-length': String(req.length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    };
+    if (req.crc32) {
+      headers['x-amz-checksum-crc32'] = req.crc32;
+      headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
+    }
+    const port = url.port ? Number(url.port) : undefined;
+    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path: base, query, headers });
+    const path = `${base}?partNumber=${req.partNumber}&uploadId=${uriEncode(req.uploadId)}`;
+    return this.send(url, path, signed.headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal, true);
   }
 
   close(): void {
@@ -165,7 +230,7 @@ export class DirectPut {
     return { url: new URL(endpoint.url.href), signer };
   }
 
-  private send(url: URL, path: string, headers: Record<string, string>, body: Buffer, signal: AbortSignal | undefined, firstTry: boolean): Promise<{ etag?: string }> {
+  private send(url: URL, path: string, headers: Record<string, string>, body: BodyWriter, signal: AbortSignal | undefined, firstTry: boolean): Promise<{ etag?: string }> {
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     const request = url.protocol === 'https:' ? https.request : http.request;
     return new Promise<{ etag?: string }>((resolve, reject) => {
@@ -201,7 +266,7 @@ export class DirectPut {
         signal.addEventListener('abort', onAbort, { once: true });
         r.once('close', () => signal.removeEventListener('abort', onAbort));
       }
-      r.end(body);
+      body(r).then(() => r.end(), (e: unknown) => r.destroy(e instanceof Error ? e : new Error(String(e))));
     });
   }
 }

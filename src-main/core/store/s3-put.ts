@@ -4,7 +4,7 @@
 // before completing) is ours when its metadata names this job, otherwise a conflict.
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand,
-  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass, type UploadPartCommandOutput,
+  ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -247,15 +247,19 @@ export class S3Writer {
 
   /**
    * Sends `length` bytes of `file` from `start` as one part, streamed from the spool file (memory:
-   * the stream's read-ahead, whatever the part size; the SDK sends a stream unsigned rather than
-   * hash it for the signature). With flexible checksums the part's CRC32 is read from the spool
-   * first and sent in its header: the SDK would otherwise buffer the part (or send aws-chunked
-   * trailers, which Ceph RGW refuses with 411).
+   * one reused read buffer on the direct path, the stream's read-ahead through the SDK; the part
+   * goes unsigned rather than hashed for the signature, as the SDK sends a stream). With flexible
+   * checksums the part's CRC32 is read from the spool first and sent in its header: the SDK would
+   * otherwise buffer the part (or send aws-chunked trailers, which Ceph RGW refuses with 411).
    */
   private async sendPart(params: { Bucket: string; Key: string; UploadId: string; PartNumber: number }, file: string,
-    start: number, length: number, signal: AbortSignal | undefined): Promise<UploadPartCommandOutput> {
-    const checksum = this.cfg.checksum === 'when-supported'
-      ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: await partCrc32(file, start, length) } : {};
+    start: number, length: number, signal: AbortSignal | undefined): Promise<{ ETag?: string | undefined }> {
+    const crc = this.cfg.checksum === 'when-supported' ? await partCrc32(file, start, length) : undefined;
+    const direct = await this.direct?.putPart({
+      key: params.Key, uploadId: params.UploadId, partNumber: params.PartNumber, file, start, length, crc32: crc, signal,
+    });
+    if (direct) return { ETag: direct.etag };
+    const checksum = crc ? { ChecksumAlgorithm: 'CRC32' as const, ChecksumCRC32: crc } : {};
     const body = createReadStream(file, { start, end: start + length - 1, highWaterMark: 256 * 1024 });
     return this.client.send(new UploadPartCommand({ ...params, ...checksum, ContentLength: length, Body: body }), signal ? { abortSignal: signal } : {})
       .finally(() => body.destroy());
