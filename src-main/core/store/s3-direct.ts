@@ -1,13 +1,16 @@
-// One PutObject for a record held in memory, sent without the AWS SDK's request pipeline. The SDK
-// still decides where the request goes (its endpoint rules, evaluated once per writer), signs it
-// (its SigV4 signer) and supplies the credentials (the client's own provider, with its caching and
-// refresh); this file only assembles the headers, sends the bytes and reads the answer.
+// PutObject for a record held in memory, and UploadPart for a part of a spooled one, sent without
+// the AWS SDK's request pipeline. The SDK still decides where requests go (its endpoint rules,
+// evaluated once per writer), signs them (its SigV4 signer) and supplies the credentials (the
+// client's own provider, with its caching and refresh); this file only assembles the headers, sends
+// the bytes and reads the answer.
 //
 // Why: a backlog of 200 KB reports is limited by the main thread, and the SDK's pipeline (a
 // middleware stack, endpoint rules on every request, schema serialisation, XML parsing) cost it
 // about 0.8 ms per PutObject when profiled here, of about 1.4 ms for a whole upload. This path costs
-// about 0.1 ms plus the socket write. Multipart uploads, HEAD, listings and everything else still
-// go through the SDK.
+// about 0.1 ms plus the socket write. For parts, the body is read from the spool through one
+// reused buffer, where a file stream allocates a new one per read: a gigabyte of spooled parts
+// made a gigabyte of garbage, which set the peak memory of large uploads. Creating, completing,
+// listing and aborting multipart uploads, HEAD and everything else still go through the SDK.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
