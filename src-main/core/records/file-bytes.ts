@@ -1,8 +1,9 @@
-// Reading small files whole with few allocations and few calls. A file stream allocates a fresh
-// 1 MiB buffer per read (and for a 200 KB PDF, three), and each asynchronous call is a thread-pool
-// round trip; for intake and the sealing worker, a small file is read in one blocking call into one
-// of a few reused buffers.
+// Reading files with few allocations and few calls. A file stream allocates a fresh 1 MiB buffer
+// per read (and for a 200 KB PDF, three), and each asynchronous call is a thread-pool round trip.
+// For intake and the sealing worker, a small file is read in one blocking call into one of a few
+// reused buffers; larger files and spooled parts are read a chunk at a time through them.
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { mtimeMsOf, sameFile } from '../queue/file-identity.js';
 
 const CHUNK = 1024 * 1024;
@@ -13,8 +14,30 @@ function borrow(): Buffer {
   return spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
 }
 
+/** Kept for reuse up to as many as were ever borrowed at once (parts in flight), at most 16. */
 function giveBack(b: Buffer): void {
-  if (spare.length < 4) spare.push(b);
+  if (spare.length < 16) spare.push(b);
+}
+
+/**
+ * Hands `length` bytes of `file` from `start` to `take`, a chunk of at most 1 MiB at a time, in one
+ * reused buffer: the next chunk is read only once `take`'s promise has settled, so `take` must be
+ * done with a chunk by then. Throws when the file ends before `length` bytes.
+ */
+export async function forEachChunk(file: string, start: number, length: number, take: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+  const fh = await open(file, 'r');
+  const buf = borrow();
+  try {
+    for (let off = 0; off < length;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
+      if (bytesRead === 0) throw new Error(`${file} ended at ${start + off}, before the ${length} bytes from ${start} were read`);
+      await take(buf.subarray(0, bytesRead));
+      off += bytesRead;
+    }
+  } finally {
+    giveBack(buf);
+    await fh.close();
+  }
 }
 
 /** Below this size, `takeWholeSync` reads a file in one blocking call (well under a millisecond). */

@@ -15,11 +15,11 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
+import { forEachChunk } from '../records/file-bytes.js';
 
 export interface DirectPutRequest {
   key: string;
@@ -48,10 +48,6 @@ export interface DirectPartRequest {
 
 /** Writes a request's body; the request is ended by the caller once it resolves. */
 type BodyWriter = (r: http.ClientRequest) => Promise<void>;
-
-/** Reused read buffers for part bodies: a part in flight holds one, so spooled parts make no garbage. */
-const PART_CHUNK = 1024 * 1024;
-const spareChunks: Buffer[] = [];
 
 /**
  * A refusal from the store, shaped like the SDK's service errors (`name` is S3's error code,
@@ -117,6 +113,11 @@ export function taggingHeader(tags: Record<string, string>): string {
   return Object.entries(tags).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
 }
 
+function setCrc32(headers: Record<string, string>, crc: string): void {
+  headers['x-amz-checksum-crc32'] = crc;
+  headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
+}
+
 function headerText(h: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -131,24 +132,21 @@ function xmlField(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
-/** Writes `length` bytes of `file` from `start` to the request, a chunk at a time, each once the last has gone out. */
-async function writeFileRange(r: http.ClientRequest, file: string, start: number, length: number): Promise<void> {
-  const fh = await open(file, 'r');
-  const buf = spareChunks.pop() ?? Buffer.allocUnsafeSlow(PART_CHUNK);
-  try {
-    for (let off = 0; off < length;) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
-      if (bytesRead === 0) throw new Error(`${file} ended before its part at ${start} was read`);
-      await new Promise<void>((resolve, reject) => {
-        r.write(buf.subarray(0, bytesRead), (e) => (e ? reject(e) : resolve()));
-      });
-      off += bytesRead;
-    }
-  } finally {
-    await fh.close();
-    // Reused only once its last write has called back, or the request has failed.
-    if (spareChunks.length < 16) spareChunks.push(buf);
-  }
+/** The x-amz-checksum-crc32 value of a CRC32: its four bytes, big-endian, in base64. */
+export function crc32Header(crc: number): string {
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(crc >>> 0);
+  return out.toString('base64');
+}
+
+/**
+ * Writes `length` bytes of `file` from `start` to the request through one reused buffer: each
+ * chunk is read once the write of the one before has called back (gone to the socket, or failed).
+ */
+function writeFileRange(r: http.ClientRequest, file: string, start: number, length: number): Promise<void> {
+  return forEachChunk(file, start, length, (chunk) => new Promise<void>((resolve, reject) => {
+    r.write(chunk, (e) => (e ? reject(e) : resolve()));
+  }));
 }
 
 export class DirectPut {
@@ -164,31 +162,19 @@ export class DirectPut {
    * an S3ResponseError; a network failure throws Node's own error.
    */
   async put(req: DirectPutRequest): Promise<{ etag?: string } | null> {
-    const target = await (this.target ??= this.resolve(req.key));
-    if (!target) return null;
-    const { url, signer } = target;
-    const path = `${url.pathname.replace(/\/$/, '')}/${keyPath(req.key)}`;
     const headers: Record<string, string> = {
-      host: url.host,
       'content-type': req.contentType,
       'content-length': String(req.body.length),
       'x-amz-content-sha256': req.sha256 ?? createHash('sha256').update(req.body).digest('hex'),
     };
     if (req.conditional) headers['if-none-match'] = '*';
-    if (this.cfg.checksum === 'when-supported') {
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(req.body) >>> 0);
-      headers['x-amz-checksum-crc32'] = crc.toString('base64');
-      headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
-    }
+    if (this.cfg.checksum === 'when-supported') setCrc32(headers, crc32Header(crc32(req.body)));
     if (this.cfg.sse) headers['x-amz-server-side-encryption'] = this.cfg.sse.type;
     if (this.cfg.sse?.type === 'aws:kms' && this.cfg.sse.kmsKeyId) headers['x-amz-server-side-encryption-aws-kms-key-id'] = this.cfg.sse.kmsKeyId;
     if (this.cfg.storageClass) headers['x-amz-storage-class'] = this.cfg.storageClass;
     if (this.cfg.tags) headers['x-amz-tagging'] = taggingHeader(this.cfg.tags);
     for (const [k, v] of Object.entries(req.metadata)) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
-    const port = url.port ? Number(url.port) : undefined;
-    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path, query: {}, headers });
-    return this.send(url, path, signed.headers, (r) => { r.write(req.body); return Promise.resolve(); }, req.signal, true);
+    return this.signAndSend(req.key, {}, headers, (r) => { r.write(req.body); return Promise.resolve(); }, req.signal);
   }
 
   /**
@@ -197,22 +183,23 @@ export class DirectPut {
    * before it has gone to the socket. Returns the part's ETag, or null as `put` does.
    */
   async putPart(req: DirectPartRequest): Promise<{ etag?: string } | null> {
-    const target = await (this.target ??= this.resolve(req.key));
+    const headers: Record<string, string> = { 'content-length': String(req.length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    if (req.crc32) setCrc32(headers, req.crc32);
+    const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
+    return this.signAndSend(req.key, query, headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal);
+  }
+
+  /** A PUT of `key` (with `query`), signed for this bucket's endpoint; null when that endpoint needs another signature. */
+  private async signAndSend(key: string, query: Record<string, string>, headers: Record<string, string>, body: BodyWriter,
+    signal: AbortSignal | undefined): Promise<{ etag?: string } | null> {
+    const target = await (this.target ??= this.resolve(key));
     if (!target) return null;
     const { url, signer } = target;
-    const base = `${url.pathname.replace(/\/$/, '')}/${keyPath(req.key)}`;
-    const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
-    const headers: Record<string, string> = {
-      host: url.host, 'content-length': String(req.length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
-    };
-    if (req.crc32) {
-      headers['x-amz-checksum-crc32'] = req.crc32;
-      headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
-    }
+    const path = `${url.pathname.replace(/\/$/, '')}/${keyPath(key)}`;
     const port = url.port ? Number(url.port) : undefined;
-    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path: base, query, headers });
-    const path = `${base}?partNumber=${req.partNumber}&uploadId=${uriEncode(req.uploadId)}`;
-    return this.send(url, path, signed.headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal, true);
+    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path, query, headers: { host: url.host, ...headers } });
+    const search = Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
+    return this.send(url, search ? `${path}?${search}` : path, signed.headers, body, signal, true);
   }
 
   close(): void {

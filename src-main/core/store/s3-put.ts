@@ -7,12 +7,12 @@ import {
   ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
 import { Slots } from '../slots.js';
-import { DirectPut, taggingHeader } from './s3-direct.js';
+import { forEachChunk } from '../records/file-bytes.js';
+import { crc32Header, DirectPut, taggingHeader } from './s3-direct.js';
 import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
@@ -26,27 +26,11 @@ export function writeParams(cfg: S3StoreConfig, req: PutRequest) {
   };
 }
 
-/**
- * The CRC32 of `length` bytes of `file` from `start`, base64 as S3's x-amz-checksum-crc32 wants it:
- * read through a buffer of at most 1 MiB, whatever the part size.
- */
+/** The CRC32 of `length` bytes of `file` from `start`, as S3's x-amz-checksum-crc32 wants it. */
 async function partCrc32(file: string, start: number, length: number): Promise<string> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(length, 1024 * 1024)));
-    let crc = 0;
-    for (let off = 0; off < length;) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, length - off), start + off);
-      if (bytesRead === 0) throw new StoreError('internal', `${file} ended before part at ${start} was read`, true);
-      crc = crc32(buf.subarray(0, bytesRead), crc);
-      off += bytesRead;
-    }
-    const out = Buffer.alloc(4);
-    out.writeUInt32BE(crc >>> 0);
-    return out.toString('base64');
-  } finally {
-    await fh.close();
-  }
+  let crc = 0;
+  await forEachChunk(file, start, length, (chunk) => { crc = crc32(chunk, crc); });
+  return crc32Header(crc);
 }
 
 function written(etag: string | undefined): PutResult {
