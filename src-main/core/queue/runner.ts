@@ -224,10 +224,11 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     // A small record is encrypted before its turn on the wire; a large one only once it has a slot
     // (its ciphertext goes to the spool, which should not run ahead of the uploads).
     const ahead = job.size <= (this.opts.sealAheadMaxBytes ?? 1024 * 1024);
-    let release: (() => void) | null = ahead ? null : await this.sendSlots.acquire(a.abort.signal).catch(() => null);
-    if (!ahead && !release) return this.parkStopped(job);
+    let release: (() => void) | null = null;
     let prepared: Payload | null = null;
     try {
+      // A wait given up by a stop rejects, and fail() parks the job.
+      if (!ahead) release = await this.sendSlots.acquire(a.abort.signal);
       // A blocking stat: a few microseconds, where the asynchronous one costs a thread-pool round trip per file.
       const s = statSync(job.sourcePath, { throwIfNoEntry: false });
       if (!s) throw new StoreError('not-found', `${job.sourcePath} vanished before it was uploaded to ${job.objectKey}; put it back and run "medrelay retry"`, false);
@@ -283,12 +284,6 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
       release?.();
       prepared?.release?.();
     }
-  }
-
-  /** Stopped before its turn on the wire: back to the queue, as fail() parks a stopped upload. */
-  private parkStopped(job: Job): null {
-    this.fail(job, new StoreError('network', 'parked when MedRelay stopped', true), true);
-    return null;
   }
 
   private changed(job: Job, what: string): null {
