@@ -67,12 +67,6 @@ export function encryptToChunks(keyring: KeyringNode, context: Record<string, st
   });
 }
 
-/** `encryptToChunks`, joined into one buffer. */
-export async function encryptBuffer(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer> {
-  const out = await encryptToChunks(keyring, context, plaintext);
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
-}
-
 /** Decrypts an object; only unsigned committing messages are accepted. */
 export function decrypting(keyring: KeyringNode): Duplex {
   return decryptUnsignedMessageStream(keyring);

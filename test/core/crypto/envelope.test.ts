@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encryptBuffer, encrypting, encryptionContext, FRAME_LENGTH } from '../../../src-main/core/crypto/envelope.js';
+import { encrypting, encryptionContext, encryptToChunks, FRAME_LENGTH } from '../../../src-main/core/crypto/envelope.js';
 import { aesKeyring, buildDecryptKeyring, buildEncryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { newAesKey, newRsaPair, readKeyFile, rsaKeyIdOf, writeKeyFile } from '../../../src-main/core/crypto/key-files.js';
 import { decryptWithKeyFile } from '../../../src-main/core/crypto/manage.js';
@@ -37,7 +37,7 @@ describe('envelope encryption', () => {
 
   it('encrypts a buffer in memory into the same kind of message, across frames and empty', async () => {
     for (const [name, data] of [['multi-frame', plain], ['empty', Buffer.alloc(0)], ['one byte', Buffer.from('x')]] as const) {
-      const enc = await encryptBuffer(siteRing, encryptionContext('ecg-report', 'ws-1'), data);
+      const enc = Buffer.concat(await encryptToChunks(siteRing, encryptionContext('ecg-report', 'ws-1'), data));
       expect([...enc.subarray(0, 3)], name).toEqual([0x02, 0x04, 0x78]);
       writeFileSync(join(dir, `m-${name}.enc`), enc);
       await decryptWithKeyFile(aesFile, join(dir, `m-${name}.enc`), join(dir, `m-${name}.out`));
