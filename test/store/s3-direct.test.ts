@@ -56,6 +56,20 @@ async function recordingProxy(opts: { resetSecond?: boolean; hold?: boolean } = 
   };
 }
 
+type Proxy = Awaited<ReturnType<typeof recordingProxy>>;
+
+/** Runs `f` with a recording proxy and a client that goes through it, and closes both after. */
+async function withProxy(opts: Parameters<typeof recordingProxy>[0], f: (proxy: Proxy, viaProxy: S3Client) => Promise<void>): Promise<void> {
+  const proxy = await recordingProxy(opts);
+  const viaProxy = testS3Client({ endpoint: proxy.endpoint });
+  try {
+    await f(proxy, viaProxy);
+  } finally {
+    viaProxy.destroy();
+    await proxy.close();
+  }
+}
+
 function store(client: S3Client, bucket: string, over: Record<string, unknown> = {}, direct = true): S3Store {
   return new S3Store(client, s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, forcePathStyle: true, ...over }), { direct });
 }
@@ -134,9 +148,7 @@ describe('PutObject outside the SDK pipeline', () => {
   });
 
   it.each(['when-required', 'when-supported'] as const)('with checksum %s, sends the CRC32 header only when checksums are on, and the store keeps the bytes', async (checksum) => {
-    const proxy = await recordingProxy();
-    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
-    try {
+    await withProxy({}, async (proxy, viaProxy) => {
       const bucket = await freshBucket(`direct-crc-${checksum}`, viaProxy);
       const bytes = Buffer.from('123456789');
       await put(store(viaProxy, bucket, { checksum }), 'check.pdf', bytes);
@@ -146,16 +158,11 @@ describe('PutObject outside the SDK pipeline', () => {
       expect(sent[0]!.headers['x-amz-checksum-crc32']).toBe(checksum === 'when-supported' ? crcOf(bytes) : undefined);
       expect(sent[0]!.headers['if-none-match']).toBe('*');
       expect((await body(client, bucket, 'check.pdf')).equals(bytes)).toBe(true);
-    } finally {
-      viaProxy.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('sends multipart parts from the spool unsigned, each with the CRC32 of exactly its bytes when checksums are on', async () => {
-    const proxy = await recordingProxy();
-    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
-    try {
+    await withProxy({}, async (proxy, viaProxy) => {
       const bucket = await freshBucket('direct-parts', viaProxy);
       const MiB = 1024 * 1024;
       const cfg = s3StoreSchema.parse({ type: 's3', bucket, region: s3Config().region, forcePathStyle: true, partSizeBytes: 5 * MiB, checksum: 'when-supported' });
@@ -182,16 +189,11 @@ describe('PutObject outside the SDK pipeline', () => {
       }
       expect((await body(client, bucket, 'dicom/x.dcm')).equals(bytes)).toBe(true);
       expect(await listOpenMultipartUploads(client, bucket)).toEqual([]);
-    } finally {
-      viaProxy.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('sends a write again on a new connection when the kept-alive one is closed under it, and stores it once', async () => {
-    const proxy = await recordingProxy({ resetSecond: true });
-    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
-    try {
+    await withProxy({ resetSecond: true }, async (proxy, viaProxy) => {
       const bucket = await freshBucket('direct-reset', client);
       const s = store(viaProxy, bucket);
       await put(s, 'one.pdf', Buffer.from('one'));
@@ -200,15 +202,11 @@ describe('PutObject outside the SDK pipeline', () => {
       expect(proxy.resets).toBe(1);
       expect((await body(client, bucket, 'two.pdf')).toString()).toBe('two');
       s.close();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('gives up a write when its upload is stopped, and nothing is stored', async () => {
-    const proxy = await recordingProxy({ hold: true });
-    const viaProxy = testS3Client({ endpoint: proxy.endpoint });
-    try {
+    await withProxy({ hold: true }, async (proxy, viaProxy) => {
       const bucket = await freshBucket('direct-abort', client);
       const s = store(viaProxy, bucket);
       const stop = new AbortController();
@@ -222,10 +220,7 @@ describe('PutObject outside the SDK pipeline', () => {
       expect(proxy.seen).toHaveLength(1);
       expect(await store(client, bucket).head('held.pdf')).toBeNull();
       s.close();
-    } finally {
-      viaProxy.destroy();
-      await proxy.close();
-    }
+    });
   });
 
   it('turns refusals and an unreachable store into the StoreErrors the queue acts on', async () => {
