@@ -8,13 +8,20 @@
 // made a message; we do not need that, since every holder of a key is trusted, and it costs an
 // ECDSA signature per object. docs/encryption.md explains the format.
 import {
-  AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, type KeyringNode,
+  AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, CommitmentPolicySuites, needs, NodeAlgorithmSuite,
+  NodeDefaultCryptographicMaterialsManager, type KeyringNode,
 } from '@aws-crypto/client-node';
+// The SDK's own message writer, beneath its stream (5.0.2 has no `exports` map; the package is
+// pinned in package.json so that these paths cannot move under us). See encryptToChunks.
+import { getEncryptionInfo } from '@aws-crypto/encrypt-node/build/main/src/encrypt_stream.js';
+import { getEncryptFrame } from '@aws-crypto/encrypt-node/build/main/src/framed_encrypt_stream.js';
 import { Transform, type Duplex } from 'node:stream';
 
+const COMMITMENT = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
+const MAX_ENCRYPTED_DATA_KEYS = 10;
 const { encryptStream, decryptUnsignedMessageStream } = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: 10,
+  commitmentPolicy: COMMITMENT,
+  maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS,
 });
 
 export const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
@@ -51,20 +58,46 @@ export function encrypting(keyring: KeyringNode, context: Record<string, string>
 }
 
 /**
- * Encrypts a whole plaintext held in memory: the same message as `encrypting`, without a stream
- * pipeline around it (what small records pay per file). Written in one `end()`, with no
- * `plaintextLength` (see above). The message comes as the SDK's pieces (header, frame header,
- * ciphertext, tag), so that a caller can copy them where it wants them without joining them first.
+ * Encrypts a whole plaintext held in memory into the same message as `encrypting`, byte for byte in
+ * format (header, header auth, full frames, a final frame that may be empty), without the stream.
+ *
+ * It calls the pieces the SDK's stream is made of, in the order the stream calls them: the
+ * materials manager for the data key, `getEncryptionInfo` for the header, `getEncryptFrame` for
+ * each frame's header, IV, AAD and cipher. No cryptography of our own: what is skipped is only the
+ * duplexify/readable-stream plumbing around them, which cost a small record more CPU than the
+ * encryption (measured: about 320 µs of fixed cost per message out of 335 µs for 1 KB).
+ * The message comes as pieces (header, frame header, ciphertext, tag), so that a caller can copy
+ * them where it wants them without joining them first.
  */
-export function encryptToChunks(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const s = encrypting(keyring, context);
-    s.on('data', (c: Buffer) => out.push(c));
-    s.once('error', reject);
-    s.once('end', () => resolve(out));
-    s.end(plaintext);
-  });
+export async function encryptToChunks(keyring: KeyringNode, context: Record<string, string>, plaintext: Buffer): Promise<Buffer[]> {
+  const suite = new NodeAlgorithmSuite(SUITE);
+  CommitmentPolicySuites.isEncryptEnabled(COMMITMENT, suite);
+  const material = await new NodeDefaultCryptographicMaterialsManager(keyring)
+    .getEncryptionMaterials({ suite, encryptionContext: context, commitmentPolicy: COMMITMENT });
+  // The checks the SDK's stream makes on what the materials manager returned.
+  CommitmentPolicySuites.isEncryptEnabled(COMMITMENT, material.suite);
+  needs(material.encryptedDataKeys.length <= MAX_ENCRYPTED_DATA_KEYS, 'maxEncryptedDataKeys exceeded.');
+  needs(!material.suite.signatureCurve, 'a signing algorithm suite cannot be written without the SDK stream');
+  const { getCipher, messageHeader, rawHeader, dispose } = getEncryptionInfo(material, FRAME_LENGTH);
+  try {
+    const out: Buffer[] = rawHeader.map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+    let sequenceNumber = 1;
+    let at = 0;
+    for (;;) {
+      const isFinalFrame = plaintext.length - at < FRAME_LENGTH;
+      const content = plaintext.subarray(at, isFinalFrame ? plaintext.length : at + FRAME_LENGTH);
+      const frame = getEncryptFrame({
+        pendingFrame: { sequenceNumber, contentLength: content.length, content: [content] },
+        messageHeader, getCipher, isFinalFrame, suite: material.suite,
+      });
+      out.push(frame.bodyHeader, frame.cipher.update(content), frame.cipher.final(), frame.cipher.getAuthTag());
+      if (isFinalFrame) return out;
+      at += FRAME_LENGTH;
+      sequenceNumber += 1;
+    }
+  } finally {
+    dispose();
+  }
 }
 
 /** Decrypts an object; only unsigned committing messages are accepted. */

@@ -35,14 +35,32 @@ describe('envelope encryption', () => {
     expect(readFileSync(join(dir, 'a.out')).equals(plain)).toBe(true);
   });
 
-  it('encrypts a buffer in memory into the same kind of message, across frames and empty', async () => {
-    for (const [name, data] of [['multi-frame', plain], ['empty', Buffer.alloc(0)], ['one byte', Buffer.from('x')]] as const) {
+  it('encrypts a buffer in memory into the message the stream writes, at every frame boundary', async () => {
+    const F = FRAME_LENGTH;
+    const sizes: Array<[string, number]> = [['empty', 0], ['one byte', 1], ['frame - 1', F - 1], ['one frame', F], ['frame + 1', F + 1], ['two frames', 2 * F], ['multi-frame', plain.length]];
+    for (const [name, size] of sizes) {
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 13 + 5) & 0xff;
       const enc = Buffer.concat(await encryptToChunks(siteRing, encryptionContext('ecg-report', 'ws-1'), data));
       expect([...enc.subarray(0, 3)], name).toEqual([0x02, 0x04, 0x78]);
+      // Same layout as the SDK's stream: same frames (a final frame, empty after a full one), so same length.
+      const streamed: Buffer[] = [];
+      for await (const c of Readable.from([data]).pipe(encrypting(siteRing, encryptionContext('ecg-report', 'ws-1'))) as AsyncIterable<Buffer>) streamed.push(c);
+      expect(enc.length, name).toBe(Buffer.concat(streamed).length);
       writeFileSync(join(dir, `m-${name}.enc`), enc);
       await decryptWithKeyFile(aesFile, join(dir, `m-${name}.enc`), join(dir, `m-${name}.out`));
       expect(readFileSync(join(dir, `m-${name}.out`)).equals(data), name).toBe(true);
+      // A second message of the same plaintext has its own data key and message id.
+      const again = Buffer.concat(await encryptToChunks(siteRing, encryptionContext('ecg-report', 'ws-1'), data));
+      expect(again.equals(enc), name).toBe(false);
     }
+  });
+
+  it('refuses an in-memory message with one byte of a frame flipped', async () => {
+    const enc = Buffer.concat(await encryptToChunks(siteRing, encryptionContext('ecg-report', 'ws-1'), plain));
+    enc[enc.length - FRAME_LENGTH]! ^= 0x01;
+    writeFileSync(join(dir, 'm-flipped.enc'), enc);
+    await expect(decryptWithKeyFile(aesFile, join(dir, 'm-flipped.enc'), join(dir, 'm-flipped.out'))).rejects.toThrow(/damaged or was tampered with/);
   });
 
   it('refuses an object with one byte flipped, and writes nothing', async () => {
@@ -87,6 +105,11 @@ describe('envelope encryption', () => {
     writeKeyFile(priv, { medrelayKey: 1, type: 'rsa-private', keyId: rsaKeyIdOf(publicPem), pem: privatePem });
     await decryptWithKeyFile(priv, join(dir, 'e.enc'), join(dir, 'e2.out'));
     expect(readFileSync(join(dir, 'e1.out')).equals(plain) && readFileSync(join(dir, 'e2.out')).equals(plain)).toBe(true);
+    // The in-memory writer (what the seal worker uses) wraps it under both as well.
+    writeFileSync(join(dir, 'e-mem.enc'), Buffer.concat(await encryptToChunks(both, encryptionContext('ecg-report', 'ws-1'), plain)));
+    await decryptWithKeyFile(aesFile, join(dir, 'e-mem.enc'), join(dir, 'e3.out'));
+    await decryptWithKeyFile(priv, join(dir, 'e-mem.enc'), join(dir, 'e4.out'));
+    expect(readFileSync(join(dir, 'e3.out')).equals(plain) && readFileSync(join(dir, 'e4.out')).equals(plain)).toBe(true);
   });
 
   it('refuses a key file other users can read', () => {
