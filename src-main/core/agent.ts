@@ -241,10 +241,15 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   private async scanStable(summary: OnceSummary): Promise<void> {
     const { windowMs } = this.config.stability;
     const versionOf = (p: string) => { try { const s = statSync(p); return { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) }; } catch { return null; } };
-    let pending = new Map<string, { folder: ResolvedConfig['watch'][number]; v: { size: number; mtimeMs: number } | null }>();
+    type Pending = { folder: ResolvedConfig['watch'][number]; v: { size: number; mtimeMs: number } | null };
+    const found: [string, Pending][] = [];
     for (const folder of this.config.watch) {
-      for (const file of await listFiles(folder.path)) pending.set(file, { folder, v: versionOf(file) });
+      for (const file of await listFiles(folder.path)) found.push([file, { folder, v: versionOf(file) }]);
     }
+    // Oldest first, across folders: the records a clinic waits for longest go first, and keys
+    // (which sort by date and time) are sent nearly in order, so a verifying listing reads few
+    // keys besides those it checks (queue/verifier.ts).
+    let pending = new Map(found.sort(([a, p], [b, q]) => (p.v?.mtimeMs ?? 0) - (q.v?.mtimeMs ?? 0) || (a < b ? -1 : a > b ? 1 : 0)));
     summary.scanned = pending.size;
     // Small records will be encrypted on the worker thread: let it load during the stability wait.
     if ([...pending.values()].some((p) => p.v && p.v.size <= WHOLE_READ_MAX)) this.sealer?.warm();

@@ -1,5 +1,5 @@
 // The whole headless pipeline on the folder store: samples in, objects out under the right keys.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src-main/core/agent.js';
@@ -54,6 +54,31 @@ describe('Agent.runOnce with a folder store', () => {
     expect(readFileSync(back).equals(readFileSync(files[0]!))).toBe(true);
     const second = await agent.runOnce();
     expect(second).toMatchObject({ enqueued: 0, alreadyKnown: files.length, delivered: 0 });
+    agent.close();
+  });
+
+  it('takes the files of all its folders oldest first', async () => {
+    const { dir, config } = setup('agent-order');
+    mkdirSync(join(dir, 'inbox/ecg/ward-b'), { recursive: true });
+    // Listed folder by folder (inbox/dicom, inbox/ecg, inbox/ecg/ward-b), written in another order.
+    const written = [
+      ['inbox/ecg/ward-b/ECG_Report_20240101_080000.pdf', 1],
+      ['inbox/dicom/a.dcm', 2],
+      ['inbox/ecg/ECG_Report_20240101_080200.pdf', 3],
+      ['inbox/ecg/ward-b/ECG_Report_20240101_080300.pdf', 4],
+      ['inbox/ecg/ECG_Report_20240101_080400.pdf', 5],
+    ] as const;
+    for (const [file, minute] of written) {
+      const path = join(dir, file);
+      writeFileSync(path, file.endsWith('.dcm')
+        ? sampleDicom({ studyUid: '1.2.3', seriesUid: '1.2.3.4', sopUid: '1.2.3.4.9', studyDate: '20240101', pixelBytes: 1024 })
+        : samplePdf(file));
+      const at = new Date(2024, 0, 1, 8, minute);
+      utimesSync(path, at, at);
+    }
+    const agent = new Agent(config, { secrets: null });
+    expect((await agent.runOnce()).delivered).toBe(5);
+    expect(agent.jobs.withState('done').sort((a, b) => a.id - b.id).map((j) => j.sourcePath)).toEqual(written.map(([file]) => join(dir, file)));
     agent.close();
   });
 
