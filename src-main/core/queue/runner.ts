@@ -53,11 +53,6 @@ export interface RunnerOptions extends BackoffPolicy {
    * flight (default 200 ms). With none in flight it starts at once: a lone file waits for nothing.
    */
   verifyLingerMs?: number;
-  /**
-   * The same wait while a backlog is being sent, more jobs due than there was room to claim
-   * (default 1,000 ms): fuller rounds, fewer listings. A trickle of new files never has a backlog.
-   */
-  verifyBacklogLingerMs?: number;
   now?: () => number;
   random?: () => number;
   log?: (message: string) => void;
@@ -82,8 +77,6 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
   private readonly active = new Map<number, Active>();
   private paused = false;
   private running = false;
-  /** The last claim took as many jobs as there was room for (see verifyBacklogLingerMs). */
-  private backlogged = false;
   private timer: NodeJS.Timeout | null = null;
   private holdUntil = 0;
   private encryption: RunnerEncryption = null;
@@ -116,11 +109,9 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.sendSlots = new Slots(opts.concurrency);
     this.depth = opts.concurrency + (opts.sealAhead ?? opts.concurrency);
     this.verifier = new Verifier(jobs, store, {
-      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200, backlogLingerMs: opts.verifyBacklogLingerMs ?? 1000,
-      requests: opts.concurrency,
+      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200, requests: opts.concurrency,
       baseMs: opts.baseMs, maxMs: opts.maxMs, random: opts.random, now: this.now, log: opts.log, index: opts.index,
       moreComing: () => this.running && this.active.size > 0,
-      backlog: () => this.running && this.backlogged,
       online: () => this.connectivity.online,
       lost: () => this.connectivity.lost(),
       failed: (c, err) => this.fail(c.job, err, false),
@@ -167,10 +158,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     // A claim is a read and a transaction: while the wire is busy, claim once there is room for a
     // batch (the jobs being prepared ahead), not after every upload.
     if (room > 0 && (this.active.size < this.opts.concurrency || room >= this.depth - this.opts.concurrency)) {
-      const claimed = this.jobs.claimDue(room);
-      // As many as there was room for: more are probably due behind them.
-      this.backlogged = claimed.length === room;
-      for (const job of claimed) this.launch(job);
+      for (const job of this.jobs.claimDue(room)) this.launch(job);
       this.armTimer(this.jobs.nextRetryAt());
     }
     if (this.active.size === 0 && this.verifier.size === 0) this.emit('idle');

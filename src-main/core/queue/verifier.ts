@@ -28,18 +28,10 @@ export interface VerifierOptions extends BackoffPolicy {
   maxWaiting: number;
   /** How long a round waits for more commits while uploads are in flight. */
   lingerMs: number;
-  /**
-   * How long it waits instead while a backlog is being sent: a listing costs the store about as
-   * much for 40 keys as for 8 (measured on Ceph RGW: 5-7 ms of CPU a page, a HEAD about 0.9 ms),
-   * so fewer, fuller rounds leave more of the machine to the uploads themselves.
-   */
-  backlogLingerMs: number;
   /** Requests in flight at once within a round. */
   requests: number;
   /** Uploads in flight that will commit soon: a round may wait a little for them. */
   moreComing(): boolean;
-  /** More jobs are due than the uploads in flight: a round may wait `backlogLingerMs` for them. */
-  backlog(): boolean;
   /** Whether the store is thought reachable; rounds wait while it is not. */
   online(): boolean;
   /** A request got no answer at all: the runner stops uploads and probes. */
@@ -163,10 +155,9 @@ export class Verifier {
   private schedule(): void {
     if (this.round || this.stopped || this.waiting.length === 0 || !this.opts.online()) return;
     const now = performance.now();
-    const linger = this.opts.backlog() ? this.opts.backlogLingerMs : this.opts.lingerMs;
     const wait = Math.max(
       this.holdUntil - now,
-      this.stopping || this.waiting.length >= this.opts.maxWaiting / 2 || !this.opts.moreComing() ? 0 : this.waiting[0]!.since + linger - now,
+      this.stopping || this.waiting.length >= this.opts.maxWaiting / 2 || !this.opts.moreComing() ? 0 : this.waiting[0]!.since + this.opts.lingerMs - now,
     );
     if (wait <= 0) return this.startRound();
     if (this.timer) return;

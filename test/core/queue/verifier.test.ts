@@ -30,30 +30,6 @@ describe('verification of committed uploads', () => {
     for (const j of queued) expect(statesOf(r.events, j.id)).toEqual(['committed', 'done']);
   });
 
-  it('waits for fuller rounds while a backlog is being sent, so a folder takes fewer requests to verify', async () => {
-    // The same 24 files in one folder, 2 uploads at a time, no linger for a trickle: with the
-    // backlog linger, commits gather into a round a listing can check; without it, each commit
-    // starts a round of its own and goes by HEAD.
-    const verifyRequests = async (label: string, verifyBacklogLingerMs: number) => {
-      const r = await rig(label);
-      closers.push(() => r.site.client.destroy());
-      r.queue(Array.from({ length: 24 }, (_, i) => `15/ECG_Report_20240515_0900${String(i).padStart(2, '0')}.pdf`));
-      const runner = r.runner(r.site.store, { concurrency: 2, verifyLingerMs: 0, verifyBacklogLingerMs });
-      r.site.reset();
-      runner.start(r.site.encryption);
-      await r.settled(24);
-      await runner.stop();
-      expect(r.jobs.counts().done).toBe(24);
-      return { lists: r.site.counts.ListObjectsV2Command ?? 0, heads: r.site.counts.HeadObjectCommand ?? 0 };
-    };
-    const gathered = await verifyRequests('verify-backlog', 60_000);
-    const eager = await verifyRequests('verify-eager', 0);
-    // Only the uploads still in flight when the backlog ran out come after the listing.
-    expect(gathered.lists).toBe(1);
-    expect(gathered.heads).toBeLessThanOrEqual(4);
-    expect(eager.lists + eager.heads).toBeGreaterThan(2 * (gathered.lists + gathered.heads));
-  });
-
   it('verifies by HEAD a job alone in its folder, at once, and jobs too few in a folder for a listing to pay', async () => {
     const r = await rig('verify-lone');
     closers.push(() => r.site.client.destroy());
