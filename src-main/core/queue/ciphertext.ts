@@ -1,8 +1,7 @@
 // A job's file encrypted into a spool file (large records) or into memory (small ones), frame by
 // frame as it is read (queue/plaintext.ts). Plaintext never goes to disk.
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Duplex } from 'node:stream';
-import { encrypting, FRAME_LENGTH } from '../crypto/envelope.js';
+import { FRAME_LENGTH, MessageWriter } from '../crypto/envelope.js';
 import type { RunnerEncryption } from './payload.js';
 import type { Job } from './jobs.js';
 import { readFrames } from './plaintext.js';
@@ -79,44 +78,31 @@ export class FileSink implements Sink {
   }
 }
 
-function written(stream: Duplex, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
-}
-
 /**
- * Encrypts `head` (if any) and the job's file into `sink`, which is closed in every case. 'changed'
- * when the file is not the one that was queued: what reached `sink` must then be thrown away.
+ * Encrypts `head` (if any) and the job's file into `sink`, which is closed in every case, frame by
+ * frame as it is read (MessageWriter: one frame encrypted while the next is read and the one
+ * before is written). 'changed' when the file is not the one that was queued: what reached `sink`
+ * must then be thrown away.
  */
 export async function encryptFile(job: Job, encryption: NonNullable<RunnerEncryption>, context: Record<string, string>,
   head: Buffer | null, sink: Sink): Promise<'encrypted' | 'changed'> {
-  const cipher = encrypting(encryption.keyring, context);
-  let sinkError: unknown = null;
-  // Chunk by chunk as the cipher emits them ('data'; reading the stream would concatenate what it
-  // holds), to the end even after the sink failed: the message must finish (see encrypting()).
-  const drained = new Promise<void>((resolve, reject) => {
-    cipher.on('data', (chunk: Buffer) => {
-      if (sinkError !== null) return;
-      cipher.pause();
-      sink.write(chunk).catch((e: unknown) => { sinkError = e; }).finally(() => cipher.resume());
-    });
-    cipher.once('end', resolve);
-    cipher.on('error', reject);
-  });
-  // A cipher that failed takes no more plaintext: the reader must not wait for it.
-  const broken = new Promise<never>((_, reject) => { drained.catch(reject); });
-  broken.catch(() => {});
-  let verdict: 'read' | 'changed' | null = null;
-  let readError: unknown = null;
+  let verdict: 'read' | 'changed' = 'changed';
+  let failure: unknown = null;
   try {
-    verdict = await readFrames(job, FRAME_LENGTH, head, (chunk) => Promise.race([written(cipher, chunk), broken]));
+    const writer = await MessageWriter.start(encryption.keyring, context);
+    try {
+      for (const piece of writer.header) await sink.write(piece);
+      verdict = await readFrames(job, FRAME_LENGTH, head, async (chunk) => {
+        for (const piece of writer.frame(chunk)) await sink.write(piece);
+      });
+      if (verdict === 'read') for (const piece of writer.end()) await sink.write(piece);
+    } finally {
+      writer.dispose();
+    }
   } catch (e) {
-    readError = e;
+    failure = e;
   }
-  cipher.end();
-  let cipherError: unknown = null;
-  await drained.catch((e: unknown) => { cipherError = e; });
   const closed = await sink.close().then(() => null, (e: unknown) => e);
-  const failure = readError ?? cipherError ?? sinkError ?? closed;
-  if (failure !== null) throw failure;
+  if ((failure ?? closed) !== null) throw failure ?? closed;
   return verdict === 'changed' ? 'changed' : 'encrypted';
 }
