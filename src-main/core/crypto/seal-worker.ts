@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { vouchesFor } from '../queue/file-identity.js';
-import { takeWholeSync } from '../records/file-bytes.js';
+import { freeNow, takeWholeSync } from '../records/file-bytes.js';
 import { encryptToChunks } from './envelope.js';
 import { keyringFromSpecs, type KeyringSpec } from './keyrings.js';
 import type { SealReply, SealRequest } from './sealer.js';
@@ -27,7 +27,9 @@ async function seal(req: SealRequest): Promise<SealReply> {
       return { id: req.id, result: 'changed' };
     }
     const header = req.header ? Buffer.from(req.header) : null;
-    const chunks = await encryptToChunks(keyring, req.context, header ? Buffer.concat([header, whole.bytes]) : whole.bytes);
+    const plaintext = header ? Buffer.concat([header, whole.bytes]) : whole.bytes;
+    const chunks = await encryptToChunks(keyring, req.context, plaintext);
+    if (plaintext !== whole.bytes) freeNow(plaintext);
     // The ciphertext's own hash, for the upload's signature (the main thread would hash it otherwise).
     const hash = createHash('sha256');
     let length = 0;
@@ -36,6 +38,8 @@ async function seal(req: SealRequest): Promise<SealReply> {
       c.copy(slot, length);
       hash.update(c);
       length += c.length;
+      // Copied into the slot: the cipher's buffer is garbage now.
+      freeNow(c);
     }
     return { id: req.id, result: 'sealed', length, sha256: hash.digest('hex') };
   } finally {

@@ -5,6 +5,7 @@ import { FRAME_LENGTH, MessageWriter } from '../crypto/envelope.js';
 import type { RunnerEncryption } from './payload.js';
 import type { Job } from './jobs.js';
 import { readFrames } from './plaintext.js';
+import { freeNow } from '../records/file-bytes.js';
 
 /** Where ciphertext goes, in order. `close` is called once, also after a failure. */
 export interface Sink {
@@ -27,7 +28,11 @@ export class MemorySink implements Sink {
   }
 }
 
-/** Ciphertext appended to a file, with one write at a time in flight while the next is gathered. */
+/**
+ * Ciphertext appended to a file, with one write at a time in flight while the next is gathered.
+ * The chunks become the sink's: once written, their memory is freed (records/file-bytes.ts
+ * `freeNow`), so a caller must not hand it a buffer it still uses.
+ */
 export class FileSink implements Sink {
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
@@ -69,12 +74,14 @@ export class FileSink implements Sink {
   }
 
   private async writeAll(chunks: Buffer[], at: number): Promise<void> {
+    const all = [...chunks];
     while (chunks.length) {
       let { bytesWritten } = await this.fh.writev(chunks, at);
       at += bytesWritten;
       while (chunks.length && bytesWritten >= chunks[0]!.length) bytesWritten -= chunks.shift()!.length;
       if (bytesWritten > 0) chunks[0] = chunks[0]!.subarray(bytesWritten);
     }
+    for (const chunk of all) freeNow(chunk);
   }
 }
 

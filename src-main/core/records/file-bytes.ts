@@ -20,6 +20,21 @@ function giveBack(b: Buffer): void {
 }
 
 /**
+ * Frees the memory of a large buffer that owns its whole ArrayBuffer now, rather than at a later
+ * garbage collection; the buffer is empty afterwards. A cipher makes a new buffer for each frame
+ * (a megabyte) or small record, and V8 collects for such outside memory only every 64 MB or so:
+ * while a series of 50 MB files was encrypted about 70 MB of them waited at once, most of the peak
+ * RSS above the heap. Smaller buffers, views and pooled slices are left to the collector.
+ */
+export function freeNow(chunk: Buffer): void {
+  const ab = chunk.buffer;
+  if (chunk.byteLength >= 64 * 1024 && chunk.byteOffset === 0 && chunk.byteLength === ab.byteLength && ab instanceof ArrayBuffer) {
+    // ES2024 (Node 20+): detaching with length 0 releases the backing store at once.
+    (ab as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+  }
+}
+
+/**
  * Hands `length` bytes of `file` from `start` to `take`, a chunk of at most 1 MiB at a time, in one
  * reused buffer: the next chunk is read only once `take`'s promise has settled, so `take` must be
  * done with a chunk by then. Throws when the file ends before `length` bytes.
