@@ -46,8 +46,9 @@ export function encryptionContext(kind: string, workstationId: string): Record<s
  * or shifted by the name header triggers it). Framed messages do not need it.
  *
  * A write of exactly one frame is encrypted before its callback fires, so its buffer may be reused
- * then (queue/plaintext.ts does; test/core/crypto/envelope.test.ts checks it); a shorter write is
- * kept until the frame fills or the stream ends.
+ * then (test/core/crypto/envelope.test.ts checks it); a shorter write is kept until the frame fills
+ * or the stream ends. Records are written with MessageWriter (below); this stream serves share
+ * links (catalog/share.ts), whose plaintext comes as a stream of any chunk size.
  *
  * Never destroy the stream before its end: the SDK pipes its inner streams without a callback, and
  * readable-stream rethrows the premature close as an uncaught exception. To give up on a message,

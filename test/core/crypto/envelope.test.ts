@@ -119,7 +119,7 @@ describe('envelope encryption', () => {
   });
 
   it('is done with a frame-sized chunk when its write callback fires, so the reader may reuse the buffer', async () => {
-    // queue/plaintext.ts reads into two buffers that take turns, relying on this.
+    // A reader feeding the stream from two buffers that take turns may rely on this.
     const cipher = encrypting(siteRing, encryptionContext('dicom', 'ws-1'));
     const out: Buffer[] = [];
     const drained = (async () => { for await (const c of cipher as AsyncIterable<Buffer>) out.push(c); })();
