@@ -13,20 +13,17 @@ import type { BigIntStats } from 'node:fs';
  */
 const SETTLED_NS = 1_000_000_000n;
 
-/** What the identity is made of: the fields of an fstat in bigint form (a BigIntStats has them). */
-export type FileStamp = Pick<BigIntStats, 'dev' | 'ino' | 'size' | 'mtimeNs' | 'ctimeNs'>;
-
-function fields(s: FileStamp): string {
+function fields(s: BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /** True when two fstat results of one open file show no change between them. */
-export function sameFile(a: FileStamp, b: FileStamp): boolean {
+export function sameFile(a: BigIntStats, b: BigIntStats): boolean {
   return fields(a) === fields(b);
 }
 
 /** `Math.trunc(mtimeMs)` of the same stat in number form: what jobs and the stability check keep. */
-export function mtimeMsOf(s: FileStamp): number {
+export function mtimeMsOf(s: BigIntStats): number {
   return Math.trunc(Number(s.mtimeNs / 1_000_000_000n) * 1000 + Number(s.mtimeNs % 1_000_000_000n) / 1e6);
 }
 
@@ -34,11 +31,11 @@ export function mtimeMsOf(s: FileStamp): number {
  * The identity to keep with a job whose file hashed to `sha256` while fstat said `stats` before and
  * after; null when ctime is too recent (or ahead of this clock) to vouch for anything.
  */
-export function fileIdentity(sha256: string, stats: FileStamp, nowMs: number): string | null {
+export function fileIdentity(sha256: string, stats: BigIntStats, nowMs: number): string | null {
   return stats.ctimeNs <= BigInt(Math.trunc(nowMs)) * 1_000_000n - SETTLED_NS ? `${sha256}:${fields(stats)}` : null;
 }
 
 /** Does `identity` prove that the file fstat describes as `stats` holds the bytes that hashed to `sha256`? */
-export function vouchesFor(identity: string | null, sha256: string, stats: FileStamp): boolean {
+export function vouchesFor(identity: string | null, sha256: string, stats: BigIntStats): boolean {
   return identity !== null && identity === `${sha256}:${fields(stats)}`;
 }

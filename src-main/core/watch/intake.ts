@@ -2,14 +2,14 @@
 // format, classify it, hash it (noting the file's identity, so the upload need not hash it again),
 // compute its key, and enqueue it. Nothing half-written is taken.
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
 import { opaqueId } from '../records/opaque-name.js';
 import { takeWholeSync, type LentBytes } from '../records/file-bytes.js';
 import { inspectBytes, inspectFile, type WatchKind } from '../records/inspect.js';
 import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
 import type { FileReports } from '../queue/file-reports.js';
-import { fileIdentity } from '../queue/file-identity.js';
-import { hashFile, type HashedFile } from '../records/file-hasher.js';
+import { fileIdentity, mtimeMsOf, sameFile } from '../queue/file-identity.js';
 import type { FileVersion } from './stability.js';
 
 export type IntakeOutcome =
@@ -26,6 +26,39 @@ export interface IntakeOptions {
   prefix: string;
   /** Salt for {opaque} key ids (see records/opaque-name.ts). */
   namingSalt: Buffer;
+}
+
+export interface HashedFile {
+  sha256: string;
+  /** See queue/file-identity.ts; null when the file system cannot vouch for the bytes. */
+  identity: string | null;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * Hashes a file through one open descriptor, fstat before and after: 'changed' when the two differ
+ * (it was written while being read). `nowMs` is the wall clock, which file times come from.
+ */
+export async function hashFile(path: string, nowMs = Date.now()): Promise<HashedFile | 'changed'> {
+  const fh = await open(path, 'r');
+  try {
+    const before = await fh.stat({ bigint: true });
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafeSlow(Math.max(1, Math.min(1024 * 1024, Number(before.size))));
+    for (let pos = 0; ;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+    const after = await fh.stat({ bigint: true });
+    if (!sameFile(before, after)) return 'changed';
+    const sha256 = hash.digest('hex');
+    return { sha256, identity: fileIdentity(sha256, after, nowMs), size: Number(after.size), mtimeMs: mtimeMsOf(after) };
+  } finally {
+    await fh.close();
+  }
 }
 
 export class Intake {

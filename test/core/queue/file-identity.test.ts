@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mtimeMsOf, vouchesFor } from '../../../src-main/core/queue/file-identity.js';
-import { hashFile, type HashedFile } from '../../../src-main/core/records/file-hasher.js';
+import { hashFile, type HashedFile } from '../../../src-main/core/watch/intake.js';
 import { tempDir } from '../../support/tmp.js';
 
 const dir = tempDir('identity');

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { decrypting, FRAME_LENGTH, stripNamedHeader } from '../../../src-main/core/crypto/envelope.js';
 import { aesKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { openDatabase } from '../../../src-main/core/db/open.js';
-import { hashFile } from '../../../src-main/core/records/file-hasher.js';
+import { hashFile } from '../../../src-main/core/watch/intake.js';
 import { JobRepository, type Job } from '../../../src-main/core/queue/jobs.js';
 import { encryptFile } from '../../../src-main/core/queue/ciphertext.js';
 import { readFrames } from '../../../src-main/core/queue/plaintext.js';
