@@ -1,6 +1,7 @@
 // Runs the queue: claims due jobs up to the concurrency limit, prepares each payload (encrypted),
 // writes it exactly once, and hands the committed job to the verifier (verifier.ts), which checks
-// it in the store and marks it done; each step is one transaction. An upload slot is free again
+// it in the store and marks it done; each step is one transaction (the verifier writes the
+// commits of a tenth of a second, and the verdicts of a round, each in one). An upload slot is free again
 // at `committed`. Transient failures wait with backoff; a store that cannot be reached stops all
 // claiming until a probe finds it again; failures a person must fix (credentials, a conflict, a
 // vanished file) are parked in `needs-attention`, never retried in a loop.
@@ -274,7 +275,7 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
         const after = await stat(job.sourcePath).catch(() => null);
         if (!after || after.size !== job.size || Math.trunc(after.mtimeMs) !== job.mtimeMs) return this.changed(job, 'changed while it was uploaded');
       }
-      this.jobs.setState(job.id, 'committed', { storedSize: payload.storedSize });
+      // The verifier writes `committed` for this and the other commits of the moment together.
       this.publish(job, 'committed');
       return { job, token, storedSize: payload.storedSize, written, discard: payload.discard };
     } catch (e) {

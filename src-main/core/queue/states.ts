@@ -1,6 +1,6 @@
 // The job state machine, explicit. The watcher's own states (detected, stable) live in memory:
 // after a restart the start-up scan finds every file again, so persisting them would cost a
-// write per file event and buy nothing. From `queued` on, every change is one SQLite transaction
+// write per file event and buy nothing. From `queued` on, every change is made in a SQLite transaction
 // and must be listed here.
 //
 //   queued ─► uploading ─► committed ─► done (verified in the store) ─► retention action

@@ -194,6 +194,37 @@ describe('verification of committed uploads', () => {
     expect(r.jobs.counts().done).toBe(10);
   });
 
+  it('writes the commits of a moment to the database together, in one transaction, before their round', async () => {
+    const r = await rig('verify-record');
+    closers.push(() => r.site.client.destroy());
+    const queued = r.queue(Array.from({ length: 8 }, (_, i) => `13/ECG_Report_20240513_09000${i}.pdf`));
+    // Where each `committed` was written: in which transaction (better-sqlite3 opens one per call).
+    const writes: { id: number; tx: number | null }[] = [];
+    let tx = 0;
+    const transaction = r.jobs.transaction.bind(r.jobs);
+    r.jobs.transaction = (f) => { tx++; transaction(f); };
+    const setState = r.jobs.setState.bind(r.jobs);
+    r.jobs.setState = (id, state, opts) => {
+      if (state === 'committed') writes.push({ id, tx: r.site.db.inTransaction ? tx : null });
+      setState(id, state, opts);
+    };
+    const puts = gate();
+    let held = 0;
+    // All eight are sent, then answered at once: their commits come within a moment of each other.
+    const store = wrap(r.site.store, { put: async (req) => { if (++held === 8) puts.open(); await puts.opened; return r.site.store.put(req); } });
+    const runner = r.runner(store, { concurrency: 8 });
+    runner.start(r.site.encryption);
+    // The linger is a minute: the row says committed long before any round.
+    await expect.poll(() => queued.map((j) => r.jobs.get(j.id)!.state), { timeout: 30_000, interval: 20 }).toEqual(Array(8).fill('committed'));
+    expect(writes.map((w) => w.id).sort((a, b) => a - b)).toEqual(queued.map((j) => j.id));
+    // One transaction for all (two if RGW answered one of them more than RECORD_AFTER_MS late), none alone.
+    expect(writes.every((w) => w.tx !== null)).toBe(true);
+    expect(new Set(writes.map((w) => w.tx)).size).toBeLessThanOrEqual(2);
+    expect(queued.map((j) => r.jobs.get(j.id)!.storedSize)).toEqual(queued.map(() => expect.any(Number) as number));
+    await runner.stop();
+    expect(r.jobs.counts().done).toBe(8);
+  });
+
   it('verifies what is committed when it stops, without waiting for more commits', async () => {
     const r = await rig('verify-stop');
     closers.push(() => r.site.client.destroy());
