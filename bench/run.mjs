@@ -42,7 +42,7 @@ function versions() {
   } catch { /* no git */ }
   return {
     node: process.version, clientS3: pkg('@aws-sdk/client-s3'), libStorage: pkg('@aws-sdk/lib-storage'),
-    encryptionSdk: pkg('@aws-crypto/client-node'), rclone: rcloneVersion(), commit, uncommittedFiles: dirty,
+    encryptionSdk: pkg('@aws-crypto/encrypt-node'), rclone: rcloneVersion(), commit, uncommittedFiles: dirty,
   };
 }
 

@@ -1,6 +1,6 @@
 // The browsing side of the agent in one place: catalog, preview, save, share and the index
 // writer, built from the resolved config, and the AppApi methods they answer (each a Result).
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import type { AppApi } from '../../../src-shared/api.js';
 import { fail, ok, type Result } from '../../../src-shared/result.js';
 import type { ResolvedConfig } from '../config/load.js';

@@ -2,7 +2,7 @@
 // encrypted index objects, decrypted here; a pack stands in for the small objects it covers),
 // keeps it in the catalog, and answers day pages, calendar and search from there. A day opened once re-opens from SQLite, offline too; a refresh
 // reads only index objects it has not seen and drops what the store no longer holds.
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import type { CalendarPage, CatalogRecord, DayPage, RecordSearch, SearchResult } from '../../../src-shared/api.js';
 import { dayPrefixes, describeKey, type KeyLayout } from '../../../src-shared/keys.js';
 import type { EncryptionConfig } from '../config/schema.js';

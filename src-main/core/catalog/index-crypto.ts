@@ -4,16 +4,16 @@
 // day's index with a few key unwraps rather than one per object: with an RSA-4096 key, an unwrap
 // costs about 6 ms here, 60 s for 10,000 objects. Every message still has its own derived key
 // (HKDF over the message id); a leaked data key exposes at most the index objects it sealed.
-import {
-  buildClient, CommitmentPolicy, getLocalCryptographicMaterialsCache, NodeCachingMaterialsManager, type KeyringNode,
-} from '@aws-crypto/client-node';
+import { getLocalCryptographicMaterialsCache, NodeCachingMaterialsManager } from '@aws-crypto/caching-materials-manager-node';
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
+import { CommitmentPolicy, type KeyringNode } from '@aws-crypto/material-management-node';
 import { describeDecryptFailure, encryptionContext, FRAME_LENGTH, SUITE } from '../crypto/envelope.js';
 import { INDEX_KIND, indexDocumentSchema, type IndexDocument } from './entry.js';
 
-const { encrypt, decrypt } = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: 10,
-});
+const CLIENT = { commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: 10 };
+const { encrypt } = buildEncrypt(CLIENT);
+const { decrypt } = buildDecrypt(CLIENT);
 
 const PARTITION = 'medrelay-index';
 export const DATA_KEY_MAX_AGE_MS = 3600_000;

@@ -5,7 +5,7 @@
 // in one pack, and a reader fetches the pack instead (see assignPacks).
 // An object's key is fixed before its first attempt and names its batch in `medrelay-job`, so a
 // retry after an unclear failure is recognised by the store as the same write, never a duplicate.
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import { basename, dirname } from 'node:path';
 import { PACKAGE_NAME, type RecordKind } from '../../../src-shared/keys.js';
 import type { Db } from '../db/open.js';

@@ -1,7 +1,7 @@
 // A record's original bytes in memory, for the renderer's preview (PDF, ECG JSON, DICOM): fetched,
 // decrypted and, for opaque-named objects, stripped of the name header, without a byte of
 // plaintext on disk. Bounded: a record above the limit must be saved instead.
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { Writable } from 'node:stream';

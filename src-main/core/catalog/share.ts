@@ -8,7 +8,8 @@
 // The copy is an AWS Encryption SDK message (same committing suite) whose data key is wrapped by
 // a raw AES key derived from the password with scrypt, salted with the share id (which the URL
 // carries); the original file name travels inside it. See docs/browsing.md.
-import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier, type KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
+import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { randomBytes, scrypt } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';

@@ -7,10 +7,15 @@
 // 1,912-3,278 MB/s (two runs on different days); 1 MiB frames add about 6.6 KB per 200 MB. The signing suite (0x0578) would let a reader prove which writer
 // made a message; we do not need that, since every holder of a key is trusted, and it costs an
 // ECDSA signature per object. docs/encryption.md explains the format.
+// The SDK's packages, not its umbrella @aws-crypto/client-node: that one also loads the KMS keyring
+// with the KMS and DynamoDB clients, a fifth of the command's start-up, for sites that use no KMS
+// key (crypto/keyrings.ts loads it when one is configured).
+import { buildDecrypt } from '@aws-crypto/decrypt-node';
+import { buildEncrypt } from '@aws-crypto/encrypt-node';
 import {
-  AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, CommitmentPolicySuites, needs, NodeAlgorithmSuite,
+  AlgorithmSuiteIdentifier, CommitmentPolicy, CommitmentPolicySuites, needs, NodeAlgorithmSuite,
   NodeDefaultCryptographicMaterialsManager, type KeyringNode,
-} from '@aws-crypto/client-node';
+} from '@aws-crypto/material-management-node';
 // The SDK's own message writer, beneath its stream (5.0.2 has no `exports` map; the package is
 // pinned in package.json so that these paths cannot move under us). See MessageWriter.
 import { getEncryptionInfo } from '@aws-crypto/encrypt-node/build/main/src/encrypt_stream.js';
@@ -19,10 +24,8 @@ import { Transform, type Duplex } from 'node:stream';
 
 const COMMITMENT = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
 const MAX_ENCRYPTED_DATA_KEYS = 10;
-const { encryptStream, decryptUnsignedMessageStream } = buildClient({
-  commitmentPolicy: COMMITMENT,
-  maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS,
-});
+const { encryptStream } = buildEncrypt({ commitmentPolicy: COMMITMENT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS });
+const { decryptUnsignedMessageStream } = buildDecrypt({ commitmentPolicy: COMMITMENT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS });
 
 export const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 export const FRAME_LENGTH = 1024 * 1024;

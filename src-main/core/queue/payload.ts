@@ -3,7 +3,7 @@
 // encrypted (queue/ciphertext.ts). Small records are encrypted into memory; large ones into a spool
 // file of ciphertext, kept until the object is verified, so that a resumed multipart upload sends
 // exactly the bytes its earlier parts came from. Plaintext never goes to disk.
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import type { Sealer } from '../crypto/sealer.js';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';

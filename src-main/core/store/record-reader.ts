@@ -1,6 +1,6 @@
 // Reads a stored record back to its original bytes: fetch, decrypt with every key this machine
 // holds, strip the name header of opaque-named objects, write through a temp file and a rename.
-import type { KeyringNode } from '@aws-crypto/client-node';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
