@@ -2,10 +2,13 @@
 //  1. The preload, bundled to one CommonJS file: a sandboxed preload can require 'electron' and
 //     nothing else, so src-shared and the bridge must be inlined.
 //  2. The renderer, built by Vite into dist/renderer/ (index.html + hashed assets).
-//  3. The `medrelay` command bundled into one file, dist/medrelay.mjs: Node then reads and links one
-//     module instead of several hundred (about half the start-up time; a one-shot run pays it each time).
+//  3. The `medrelay` command bundled into one file, dist/medrelay-cli.mjs: Node then reads and links
+//     one module instead of several hundred (about half the start-up time; a one-shot run pays it
+//     each time). dist/medrelay.mjs, the command itself, turns on Node's compile cache first, so
+//     that V8 reads the bundle's compiled code from disk instead of compiling its 4 MB every time
+//     (measured here: `medrelay --help` 0.22 s → 0.18 s).
 import { build as esbuild } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as viteBuild } from 'vite';
@@ -37,9 +40,21 @@ async function buildPreload() {
 const NATIVE = ['better-sqlite3', '@napi-rs/keyring'];
 const cliOut = join(root, 'dist/medrelay.mjs');
 
+/**
+ * The command: Node's on-disk compile cache (Node 22.1+; in the user's temp folder, keyed by the
+ * file's contents, so a new build never runs stale code), then the bundle. Where the cache cannot be
+ * written, Node goes on without it.
+ */
+const LAUNCHER = `#!/usr/bin/env node
+// The medrelay command (built by scripts/build-bundles.mjs): see medrelay-cli.mjs.
+import module from 'node:module';
+module.enableCompileCache?.();
+await import('./medrelay-cli.mjs');
+`;
+
 async function buildCli() {
   // The sealing worker thread is a file of its own, found beside the command (crypto/sealer.ts).
-  for (const [entry, outfile] of [['dist/src-main/cli.js', cliOut], ['dist/src-main/core/crypto/seal-worker.js', join(root, 'dist/seal-worker.mjs')]]) {
+  for (const [entry, outfile] of [['dist/src-main/cli.js', join(root, 'dist/medrelay-cli.mjs')], ['dist/src-main/core/crypto/seal-worker.js', join(root, 'dist/seal-worker.mjs')]]) {
     await esbuild({
       entryPoints: [join(root, entry)],
       outfile,
@@ -54,6 +69,8 @@ async function buildCli() {
       logLevel: 'warning',
     });
   }
+  writeFileSync(cliOut, LAUNCHER);
+  chmodSync(cliOut, 0o755);
 }
 
 async function buildRenderer() {
