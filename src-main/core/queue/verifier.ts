@@ -56,6 +56,8 @@ interface Waiting {
   since: number;
   /** Rounds in which the store did not answer about this job. */
   tries: number;
+  /** Whether the job's row says `committed` yet (see recordCommits). */
+  recorded: boolean;
 }
 
 /** How long a commit waits before it is written to the database, with the others meanwhile. */
@@ -107,8 +109,6 @@ async function eachLimited<T>(items: T[], limit: number, f: (item: T) => Promise
 
 export class Verifier {
   private waiting: Waiting[] = [];
-  /** Committed jobs whose row does not say so yet (see recordCommits). */
-  private unrecorded: Committed[] = [];
   private recordTimer: NodeJS.Timeout | null = null;
   private inRound = 0;
   private round: Promise<void> | null = null;
@@ -130,8 +130,7 @@ export class Verifier {
   /** Takes a committed job; `nudge()` then lets a round start (the runner first claims new uploads). */
   add(c: Committed): void {
     if (this.stopped) return this.park(c);
-    this.waiting.push({ c, since: performance.now(), tries: 0 });
-    this.unrecorded.push(c);
+    this.waiting.push({ c, since: performance.now(), tries: 0, recorded: false });
     if (!this.recordTimer) {
       this.recordTimer = setTimeout(() => this.recordCommits(), RECORD_AFTER_MS);
       this.recordTimer.unref();
@@ -139,25 +138,28 @@ export class Verifier {
   }
 
   /**
-   * Writes `committed` (and the stored size) for every job added since the last time, in one
-   * transaction; a job whose row refuses it (moved on meanwhile) leaves the verifier through the
-   * runner's failure rules.
+   * Writes `committed` (and the stored size) for every waiting job whose row does not say so yet,
+   * in one transaction; a job whose row refuses it (moved on meanwhile) leaves the verifier through
+   * the runner's failure rules. Jobs in a round were all recorded when it started.
    */
   private recordCommits(): void {
     if (this.recordTimer) clearTimeout(this.recordTimer);
     this.recordTimer = null;
-    const commits = this.unrecorded.splice(0);
+    const commits = this.waiting.filter((w) => !w.recorded);
     if (commits.length === 0) return;
-    const write = (c: Committed) => this.jobs.setState(c.job.id, 'committed', { storedSize: c.storedSize });
+    const write = (w: Waiting) => {
+      this.jobs.setState(w.c.job.id, 'committed', { storedSize: w.c.storedSize });
+      w.recorded = true;
+    };
     try {
       this.jobs.transaction(() => commits.forEach(write));
     } catch {
-      for (const c of commits) {
+      for (const w of commits) {
         try {
-          write(c);
+          write(w);
         } catch (e) {
-          this.waiting = this.waiting.filter((w) => w.c !== c);
-          this.opts.failed(c, toStoreError(e, `recording the upload of ${c.job.objectKey}`));
+          this.waiting = this.waiting.filter((x) => x !== w);
+          this.opts.failed(w.c, toStoreError(e, `recording the upload of ${w.c.job.objectKey}`));
         }
       }
     }
@@ -191,7 +193,6 @@ export class Verifier {
 
   private park(c: Committed): void {
     // From `uploading` or `committed` alike.
-    this.unrecorded = this.unrecorded.filter((u) => u !== c);
     this.jobs.setState(c.job.id, 'queued', { code: 'network', message: 'parked when MedRelay stopped before the upload was verified' });
     this.opts.publish(c.job, 'queued');
   }
