@@ -11,11 +11,12 @@ import { SECRET_NAMES, SecretStoreError, type SecretStore } from '../secrets/sec
 import { aesKeyBytes, aesKeyFromKeychain, KeyError, readKeyFile, rsaKeyIdOf, type KeyFile } from './key-files.js';
 
 /**
- * The KMS keyring, loaded only when a KMS key is configured: it brings the KMS and DynamoDB clients
- * along, which cost every start of MedRelay about 40 ms when loaded with the rest.
+ * The KMS keyring's package when `cfg` has a KMS key, else null: loaded only then, since it brings
+ * the KMS and DynamoDB clients along, which cost every start of MedRelay about 40 ms when loaded
+ * with the rest.
  */
-async function kmsKeyrings(): Promise<typeof import('@aws-crypto/kms-keyring-node')> {
-  return import('@aws-crypto/kms-keyring-node');
+async function kmsKeyringsFor(cfg: EncryptionConfig): Promise<typeof import('@aws-crypto/kms-keyring-node') | null> {
+  return cfg.keyrings.some((k) => k.type === 'kms') ? import('@aws-crypto/kms-keyring-node') : null;
 }
 
 /** Every MedRelay key is named in this namespace inside the encrypted message. */
@@ -107,7 +108,7 @@ export async function buildEncryptKeyring(cfg: EncryptionConfig, secrets: Secret
 /** buildEncryptKeyring, with the specs it was built from when they can be handed to a worker. */
 export async function buildEncryptKeyrings(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<EncryptKeyring> {
   const specs = await Promise.all(cfg.keyrings.map((k) => encryptingSpec(k, secrets)));
-  const kms = cfg.keyrings.some((k) => k.type === 'kms') ? await kmsKeyrings() : null;
+  const kms = await kmsKeyringsFor(cfg);
   const keyring = allOf(cfg.keyrings.map((k, i) => (k.type === 'kms' ? new kms!.KmsKeyringNode({ generatorKeyId: k.keyArn }) : keyringFromSpec(specs[i]!))));
   return { keyring, specs: specs.every((s): s is KeyringSpec => s !== null) ? specs : null };
 }
@@ -128,7 +129,7 @@ export async function buildDecryptKeyring(cfg: EncryptionConfig, secrets: Secret
     seen.add(id);
     children.push(make());
   };
-  const kms = cfg.keyrings.some((k) => k.type === 'kms') ? await kmsKeyrings() : null;
+  const kms = await kmsKeyringsFor(cfg);
   for (const k of cfg.keyrings) {
     if (k.type === 'aes' && k.keyFile) {
       const f = readKeyFile(k.keyFile);
