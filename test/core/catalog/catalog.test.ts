@@ -49,8 +49,10 @@ describe('the catalog on S3', async () => {
   const a = await s3Site(dir, 'ws-a');
   const b = await s3Site(dir, 'ws-b', { bucket: a.bucket });
   const r = await s3Site(dir, 'reader', { bucket: a.bucket });
-  const wa = new IndexWriter(a.db, a.store, { workstationId: 'ws-a', prefix: '' });
-  const wb = new IndexWriter(b.db, b.store, { workstationId: 'ws-b', prefix: '' });
+  // Index objects are written only by the tests' own flush() calls, which count them: the writer's
+  // timed flush (1 s after an entry) would split a batch whenever delivering took longer than that.
+  const wa = new IndexWriter(a.db, a.store, { workstationId: 'ws-a', prefix: '', batchDelayMs: 3600_000 });
+  const wb = new IndexWriter(b.db, b.store, { workstationId: 'ws-b', prefix: '', batchDelayMs: 3600_000 });
   wa.start(a.encryption);
   wb.start(b.encryption);
   let n = 0;
