@@ -100,7 +100,7 @@ async function main() {
       waitLeftS -= Math.max(0, q.waitedS - 1);
       return q;
     };
-    const tools = ['agent', 'sdk', ...(useRclone ? ['rclone', 'rclone-crypt'] : []), ...(opts.extra ? ['sdk-unsigned'] : [])];
+    const tools = ['agent', 'sdk', ...(useRclone ? ['rclone', 'rclone-crypt'] : []), ...(opts.extra ? ['agent-plain', 'sdk-unsigned'] : [])];
     const bulk = ['A', 'B'].filter((w) => data[w]);
     for (let rep = 1; rep <= opts.reps && bulk.length; rep++) {
       // Rotate the order so that no tool always runs first (or last) in a repetition.
@@ -121,6 +121,7 @@ async function main() {
             if (quiet.busyPct >= 15) log(`warning: the machine is ${quiet.busyPct.toFixed(0)} % busy before ${w} ${tool}: something else is running`);
             try {
               if (tool === 'agent') r = await runAgent(ctx, w, data[w], rep, { windowMs: ONCE_WINDOW_MS });
+              else if (tool === 'agent-plain') r = await runAgent(ctx, w, data[w], rep, { windowMs: ONCE_WINDOW_MS, label: tool, plain: true });
               else if (tool === 'sdk') r = await runSdk(ctx, w, data[w], rep);
               else if (tool === 'sdk-unsigned') r = await runSdk(ctx, w, data[w], rep, { unsignedPayload: true });
               else r = await runRclone(ctx, w, data[w], rep, tool === 'rclone' ? 's3' : 'crypt');

@@ -7,7 +7,8 @@ export const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run
   --reps N         repetitions of A and B per tool (default 3, quick 1); the table shows medians
   --seed N         seed of the generated data (default 1)
   --no-rclone      skip rclone even if it is installed
-  --extra          also run experiments: bare SDK with UNSIGNED-PAYLOAD (no SigV4 body hash)
+  --extra          also run experiments: the agent without client-side encryption (encryption.mode
+                   "sse-only"), the bare SDK with UNSIGNED-PAYLOAD (no SigV4 body hash)
   --keep           keep the temporary folder (data, configs, databases, logs)
 Env: MEDRELAY_BENCH_S3_ENDPOINT, _ACCESS_KEY_ID, _SECRET_ACCESS_KEY, _REGION use that store instead of a local RGW.`;
 

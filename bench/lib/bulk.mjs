@@ -12,6 +12,7 @@ const SDK_WORKER = fileURLToPath(new URL('./sdk-worker.mjs', import.meta.url));
 export const PART_SIZE = 16 * 1024 * 1024; // the agent's default store.partSizeBytes
 export const PARTS_IN_FLIGHT = 2; // the agent's default store.partsInFlight
 export const CONCURRENCY = 4; // the agent's default queue.concurrency
+const SSE_ONLY = { enabled: true, section: { mode: 'sse-only' } };
 
 function figures(base, data, wallS, usage) {
   const gb = data.bytes / 1e9;
@@ -36,14 +37,17 @@ function serverFigures(r, data, toolCpuS) {
   };
 }
 
-/** One `agent --once` pass over `data.dir`. */
-export async function runAgent(ctx, workload, data, rep, { windowMs, nodeArgs = [], label = 'agent' } = {}) {
+/**
+ * One `agent --once` pass over `data.dir`. `plain`: without client-side encryption
+ * (`encryption.mode` "sse-only"), to show what encryption costs (bench --extra).
+ */
+export async function runAgent(ctx, workload, data, rep, { windowMs, nodeArgs = [], label = 'agent', plain = false } = {}) {
   const bucket = await freshBucket(ctx.store, `${workload}-${label}`, ctx.runId);
   // A fresh folder (queue database) for every run, redos included: nothing may be known already.
   ctx.runCount = (ctx.runCount ?? 0) + 1;
   const dir = join(ctx.tmp, 'runs', `${workload}-${label}-${rep}-${ctx.runCount}`);
   const cfg = writeConfig(dir, {
-    store: ctx.store, bucket, encryption: ctx.encryption, windowMs, concurrency: CONCURRENCY,
+    store: ctx.store, bucket, encryption: plain ? SSE_ONLY : ctx.encryption, windowMs, concurrency: CONCURRENCY,
     watch: [{ path: data.dir, kind: workload === 'A' ? 'dicom' : 'ecg' }],
   });
   const r = await measured(ctx.store.serverPids, () => agentOnce(cfg.file, agentEnv(ctx.store), { nodeArgs, db: cfg.db, timeoutMs: ctx.runTimeoutMs }));

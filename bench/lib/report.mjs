@@ -2,7 +2,7 @@
 // the targets, and prints the table.
 import { median, round } from './stats.mjs';
 
-const TOOLS = ['agent', 'sdk', 'rclone', 'rclone-crypt', 'sdk-unsigned'];
+const TOOLS = ['agent', 'sdk', 'rclone', 'rclone-crypt', 'agent-plain', 'sdk-unsigned'];
 const METRICS = ['wallS', 'mbPerS', 'filesPerS', 'cpuSPerGB', 'maxRssMB', 'serverCpuSPerGB', 'machineBusyPct', 'otherPct'];
 
 export function aggregate(runs) {
@@ -43,6 +43,18 @@ export function ratios(agg) {
       if (!o) continue;
       out[w][`vs ${other}`] = {
         mbPerS: ratio(a.mbPerS, o.mbPerS), filesPerS: ratio(a.filesPerS, o.filesPerS), cpuSPerGB: ratio(a.cpuSPerGB, o.cpuSPerGB),
+      };
+    }
+    // --extra: the agent without client-side encryption, against the same peers and against the
+    // encrypted agent (what encryption costs). Reported, not a target.
+    const plain = agg[w]['agent-plain'];
+    if (!plain) continue;
+    out[w].experiments = {};
+    for (const other of ['sdk', 'rclone-crypt', 'agent']) {
+      const o = agg[w][other];
+      if (!o) continue;
+      out[w].experiments[`agent-plain vs ${other}`] = {
+        mbPerS: ratio(plain.mbPerS, o.mbPerS), filesPerS: ratio(plain.filesPerS, o.filesPerS), cpuSPerGB: ratio(plain.cpuSPerGB, o.cpuSPerGB),
       };
     }
   }
@@ -101,8 +113,12 @@ export function table(result) {
     if (s) {
       lines.push(`  agent split: spawn→first queued ${f(s.startToFirstQueuedS)} s (start-up, listing, ${result.settings.onceWindowMs} ms window, first intake), intake (inspect+hash+enqueue) ${f(s.intakeS)} s, upload ${f(s.uploadS)} s (${f(s.uploadPhaseMBPerS, 1)} MB/s), exit ${f(s.exitS)} s`);
     }
-    for (const [k, r] of Object.entries(rat[w] ?? {})) {
+    const { experiments, ...vs } = rat[w] ?? {};
+    for (const [k, r] of Object.entries(vs)) {
       lines.push(`  agent ${k}: MB/s ×${f(r.mbPerS)}, files/s ×${f(r.filesPerS)}, CPU-s/GB ×${f(r.cpuSPerGB)}`);
+    }
+    for (const [k, r] of Object.entries(experiments ?? {})) {
+      lines.push(`  (experiment) ${k}: MB/s ×${f(r.mbPerS)}, files/s ×${f(r.filesPerS)}, CPU-s/GB ×${f(r.cpuSPerGB)}`);
     }
   }
   if (trickle) {
