@@ -49,6 +49,19 @@ export interface DirectPartRequest {
 /** Writes a request's body; the request is ended by the caller once it resolves. */
 type BodyWriter = (r: http.ClientRequest) => Promise<void>;
 
+/** A 2xx answer: its headers and body. */
+interface Answer {
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The ETag of a write's answer; null (another signature needed) passes through. */
+function etagOf(a: Answer | null): { etag?: string } | null {
+  if (!a) return null;
+  const { etag } = a.headers;
+  return etag ? { etag } : {};
+}
+
 /**
  * A refusal from the store, shaped like the SDK's service errors (`name` is S3's error code,
  * `$metadata.httpStatusCode`, `$response.headers`), so errors.ts and the writer read both alike.
@@ -149,7 +162,8 @@ function writeFileRange(r: http.ClientRequest, file: string, start: number, leng
   }));
 }
 
-export class DirectPut {
+/** The store's requests that bypass the SDK's pipeline, on one bucket and its kept-alive connections. */
+export class DirectS3 {
   private target: Promise<Target | null> | null = null;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
   private readonly httpsAgent = new https.Agent({ keepAlive: true });
@@ -174,7 +188,7 @@ export class DirectPut {
     if (this.cfg.storageClass) headers['x-amz-storage-class'] = this.cfg.storageClass;
     if (this.cfg.tags) headers['x-amz-tagging'] = taggingHeader(this.cfg.tags);
     for (const [k, v] of Object.entries(req.metadata)) headers[`x-amz-meta-${k.toLowerCase()}`] = v;
-    return this.signAndSend(req.key, {}, headers, (r) => { r.write(req.body); return Promise.resolve(); }, req.signal);
+    return etagOf(await this.signAndSend('PUT', keyPath(req.key), {}, headers, (r) => { r.write(req.body); return Promise.resolve(); }, req.signal));
   }
 
   /**
@@ -186,20 +200,23 @@ export class DirectPut {
     const headers: Record<string, string> = { 'content-length': String(req.length), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
     if (req.crc32) setCrc32(headers, req.crc32);
     const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
-    return this.signAndSend(req.key, query, headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal);
+    return etagOf(await this.signAndSend('PUT', keyPath(req.key), query, headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal));
   }
 
-  /** A PUT of `key` (with `query`), signed for this bucket's endpoint; null when that endpoint needs another signature. */
-  private async signAndSend(key: string, query: Record<string, string>, headers: Record<string, string>, body: BodyWriter,
-    signal: AbortSignal | undefined): Promise<{ etag?: string } | null> {
-    const target = await (this.target ??= this.resolve(key));
+  /**
+   * A request for `under` (a key's path, or '' for the bucket itself) with `query`, signed for this
+   * bucket's endpoint; null when that endpoint needs another signature.
+   */
+  private async signAndSend(method: 'PUT' | 'GET', under: string, query: Record<string, string>, headers: Record<string, string>,
+    body: BodyWriter | null, signal: AbortSignal | undefined): Promise<Answer | null> {
+    const target = await (this.target ??= this.resolve());
     if (!target) return null;
     const { url, signer } = target;
-    const path = `${url.pathname.replace(/\/$/, '')}/${keyPath(key)}`;
+    const path = `${url.pathname.replace(/\/$/, '')}/${under}`;
     const port = url.port ? Number(url.port) : undefined;
-    const signed = await signer.sign({ method: 'PUT', protocol: url.protocol, hostname: url.hostname, port, path, query, headers: { host: url.host, ...headers } });
+    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port, path, query, headers: { host: url.host, ...headers } });
     const search = Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
-    return this.send(url, search ? `${path}?${search}` : path, signed.headers, body, signal, true);
+    return this.send(method, url, search ? `${path}?${search}` : path, signed.headers, body, signal, true);
   }
 
   close(): void {
@@ -207,8 +224,9 @@ export class DirectPut {
     this.httpsAgent.destroy();
   }
 
-  private async resolve(key: string): Promise<Target | null> {
-    const endpoint = await getEndpointFromInstructions({ Bucket: this.cfg.bucket, Key: key }, PutObjectCommand, this.client.config);
+  /** The bucket's endpoint (requests for every key of a bucket go to the same one). */
+  private async resolve(): Promise<Target | null> {
+    const endpoint = await getEndpointFromInstructions({ Bucket: this.cfg.bucket, Key: 'k' }, PutObjectCommand, this.client.config);
     const schemes = (endpoint.properties?.['authSchemes'] ?? []) as { name?: string; signingName?: string; signingRegion?: string; disableDoubleEncoding?: boolean }[];
     const scheme = schemes[0];
     if (scheme && scheme.name !== 'sigv4') return null;
@@ -220,20 +238,20 @@ export class DirectPut {
     return { url: new URL(endpoint.url.href), signer };
   }
 
-  private send(url: URL, path: string, headers: Record<string, string>, body: BodyWriter, signal: AbortSignal | undefined, firstTry: boolean): Promise<{ etag?: string }> {
+  private send(method: 'PUT' | 'GET', url: URL, path: string, headers: Record<string, string>, body: BodyWriter | null, signal: AbortSignal | undefined,
+    firstTry: boolean): Promise<Answer> {
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     const request = url.protocol === 'https:' ? https.request : http.request;
-    return new Promise<{ etag?: string }>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError());
-      const r = request({ protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, method: 'PUT', path, headers, agent }, (res) => {
+      const r = request({ protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, method, path, headers, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
-            const etag = res.headers.etag;
-            resolve(etag ? { etag } : {});
+            resolve({ headers: res.headers, body: Buffer.concat(chunks) });
             return;
           }
           const xml = Buffer.concat(chunks).toString('utf8');
@@ -245,7 +263,7 @@ export class DirectPut {
         // A kept-alive connection the store closed as this request went out: Node's advice is to
         // send again on a fresh one. (With If-None-Match a write that did land answers 412.)
         if (firstTry && r.reusedSocket && e.code === 'ECONNRESET') {
-          this.send(url, path, headers, body, signal, false).then(resolve, reject);
+          this.send(method, url, path, headers, body, signal, false).then(resolve, reject);
           return;
         }
         reject(e);
@@ -256,7 +274,8 @@ export class DirectPut {
         signal.addEventListener('abort', onAbort, { once: true });
         r.once('close', () => signal.removeEventListener('abort', onAbort));
       }
-      body(r).then(() => r.end(), (e: unknown) => r.destroy(e instanceof Error ? e : new Error(String(e))));
+      if (!body) r.end();
+      else body(r).then(() => r.end(), (e: unknown) => r.destroy(e instanceof Error ? e : new Error(String(e))));
     });
   }
 }

@@ -12,7 +12,7 @@ import type { S3StoreConfig } from '../config/schema.js';
 import { toStoreError } from './errors.js';
 import { Slots } from '../slots.js';
 import { forEachChunk } from '../records/file-bytes.js';
-import { crc32Header, DirectPut, taggingHeader } from './s3-direct.js';
+import { crc32Header, DirectS3, taggingHeader } from './s3-direct.js';
 import { METADATA, StoreError, type ObjectInfo, type PartRecord, type PutRequest, type PutResult } from './types.js';
 
 /** Request fields every write carries: type, metadata, server-side encryption, class, tags. */
@@ -64,13 +64,13 @@ export interface S3WriterOptions {
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
-  private readonly direct: DirectPut | null;
+  private readonly direct: DirectS3 | null;
   private readonly parts: Slots | null;
   private readonly partWorkers: number;
 
   constructor(private readonly client: S3Client, private readonly cfg: S3StoreConfig, private readonly where: (req: PutRequest) => string,
     opts: S3WriterOptions = {}) {
-    this.direct = opts.direct === false ? null : new DirectPut(client, cfg);
+    this.direct = opts.direct === false ? null : new DirectS3(client, cfg);
     this.parts = opts.partBudget ? new Slots(opts.partBudget) : null;
     this.partWorkers = opts.partBudget ?? cfg.partsInFlight;
   }
