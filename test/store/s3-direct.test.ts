@@ -2,8 +2,9 @@
 // against the real RGW: the object it stores is the one the SDK path stores (type, metadata, class,
 // tags, ETag), keys keep their exact spelling, the exactly-once rules hold, the CRC32 header goes out
 // when checksums are on, a kept-alive connection closed under a write is retried once, and refusals
-// become the same StoreErrors. Headers are seen by a small recording proxy in front of RGW.
-import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+// become the same StoreErrors. The verifier's listing pages go the same way and read as the SDK's.
+// Headers are seen by a small recording proxy in front of RGW.
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { s3StoreSchema } from '../../src-main/core/config/schema.js';
+import { parseListPage } from '../../src-main/core/store/s3-direct.js';
 import { S3Writer } from '../../src-main/core/store/s3-put.js';
 import { S3Store } from '../../src-main/core/store/s3.js';
 import { METADATA, StoreError, type PartRecord, type PutRequest, type UploadJournal } from '../../src-main/core/store/types.js';
@@ -242,5 +244,61 @@ describe('PutObject outside the SDK pipeline', () => {
     expect(net).toMatchObject({ code: 'network', condition: 'unreachable' });
     down.destroy();
     expect(endpoint).not.toBe(gone.endpoint);
+  });
+});
+
+describe('ListObjectsV2 pages outside the SDK pipeline (the verifier\'s listings)', () => {
+  const client = testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  afterAll(() => client.destroy());
+
+  it('shows what the SDK\'s page shows: keys with reserved characters, sizes, ETags and times, page ends and start-after', async () => {
+    const bucket = await freshBucket('direct-list', client);
+    const folder = 'ecg-reports/2024/05/01/';
+    const names = ['a b+c.pdf', 'Muller (2)!*,;:@$.pdf', "o'brien~x=1&y.pdf", 'r<1>"q".pdf', 'z.pdf', 'sub/deeper.pdf'];
+    for (const [i, name] of names.entries()) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${folder}${name}`, Body: randomBytes(100 + i * 37) }));
+    }
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'ecg-reports/2024/05/02/other.pdf', Body: 'x' }));
+    await withProxy({}, async (proxy, viaProxy) => {
+      const direct = store(viaProxy, bucket);
+      const sdk = store(client, bucket, {}, false);
+      for (const [after, max] of [['', 1000], ['', 2], [`${folder}a b+c.pd`, 3], [`${folder}r<1>"q".pd`, 10], [`${folder}zz`, 5]] as const) {
+        const page = await direct.listPage(folder, after, max);
+        expect(page).toEqual(await sdk.listPage(folder, after, max));
+      }
+      const full = await direct.listPage(folder, '', 1000);
+      expect(full.objects.map((o) => o.key).sort()).toEqual(names.map((n) => `${folder}${n}`).sort());
+      expect(full.objects.every((o) => /^"[0-9a-f]{32}"$/.test(o.etag ?? '') && o.size >= 100 && o.lastModified.getTime() > 0)).toBe(true);
+      expect((await direct.listPage(folder, '', 2)).truncated).toBe(true);
+      // Every page went out as our own GET, not through the SDK (which names itself in each request).
+      const lists = proxy.seen.filter((r) => r.method === 'GET' && r.path.includes('list-type=2'));
+      expect(lists).toHaveLength(7);
+      expect(lists.every((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toBe(true);
+    });
+  });
+
+  it('reads entities and character references in keys as the SDK\'s parser does', () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><IsTruncated>true</IsTruncated>
+      <Contents><Key>a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos; &#233;&#x1F600;.pdf</Key><LastModified>2024-05-01T10:00:00.000Z</LastModified>
+      <ETag>&quot;0123456789abcdef0123456789abcdef&quot;</ETag><Size>42</Size><StorageClass>STANDARD</StorageClass></Contents>
+      <Contents><Key>plain.pdf</Key><Size>0</Size></Contents></ListBucketResult>`;
+    expect(parseListPage(xml)).toEqual({
+      truncated: true,
+      objects: [
+        { key: 'a & b <c> "d" \'e\' é😀.pdf', size: 42, lastModified: new Date('2024-05-01T10:00:00.000Z'), etag: '"0123456789abcdef0123456789abcdef"' },
+        { key: 'plain.pdf', size: 0, lastModified: new Date(0) },
+      ],
+    });
+    expect(parseListPage('<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>')).toEqual({ objects: [], truncated: false });
+  });
+
+  it('turns refusals into the StoreErrors the SDK path gives', async () => {
+    const bucket = await freshBucket('direct-list-errors', client);
+    const missing = `${bucket}-missing`;
+    const direct = await store(client, missing).listPage('a/', '', 10).catch((e: unknown) => e);
+    const sdk = await store(client, missing, {}, false).listPage('a/', '', 10).catch((e: unknown) => e);
+    expect(direct).toBeInstanceOf(StoreError);
+    expect(direct).toMatchObject({ code: (sdk as StoreError).code, retryable: (sdk as StoreError).retryable });
+    expect((direct as Error).message).toContain(missing);
   });
 });

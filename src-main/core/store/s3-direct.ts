@@ -9,8 +9,9 @@
 // about 0.8 ms per PutObject when profiled here, of about 1.4 ms for a whole upload. This path costs
 // about 0.1 ms plus the socket write. For parts, the body is read from the spool through one
 // reused buffer, where a file stream allocates a new one per read: a gigabyte of spooled parts
-// made a gigabyte of garbage, which set the peak memory of large uploads. Creating, completing,
-// listing and aborting multipart uploads, HEAD and everything else still go through the SDK.
+// made a gigabyte of garbage, which set the peak memory of large uploads. The verifier's listing
+// pages come this way too (listPage). Creating, completing, listing and aborting multipart uploads,
+// HEAD, full listings and everything else still go through the SDK.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -20,6 +21,7 @@ import https from 'node:https';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { forEachChunk } from '../records/file-bytes.js';
+import type { ListPage, ObjectInfo } from './types.js';
 
 export interface DirectPutRequest {
   key: string;
@@ -145,6 +147,38 @@ function xmlField(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
+/** The SHA-256 of no bytes: the payload hash of a GET. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of an XML element's content: entities and character references decoded. */
+function xmlText(s: string): string {
+  return s.includes('&') ? s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, e: string) => (e.startsWith('#x')
+    ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e]!)) : s;
+}
+
+const CONTENTS = /<Contents>([\s\S]*?)<\/Contents>/g;
+const FIELDS = {
+  key: /<Key>([^<]*)<\/Key>/, size: /<Size>([^<]*)<\/Size>/, etag: /<ETag>([^<]*)<\/ETag>/, lastModified: /<LastModified>([^<]*)<\/LastModified>/,
+};
+
+/** A ListObjectsV2 answer: its objects, and whether more pages follow. */
+export function parseListPage(xml: string): ListPage {
+  const objects: ObjectInfo[] = [];
+  for (const [, block] of xml.matchAll(CONTENTS)) {
+    const key = FIELDS.key.exec(block!)?.[1];
+    if (key === undefined) continue;
+    const etag = FIELDS.etag.exec(block!)?.[1];
+    const modified = FIELDS.lastModified.exec(block!)?.[1];
+    objects.push({
+      key: xmlText(key), size: Number(FIELDS.size.exec(block!)?.[1] ?? 0), lastModified: modified ? new Date(modified) : new Date(0),
+      ...(etag ? { etag: xmlText(etag) } : {}),
+    });
+  }
+  return { objects, truncated: /<IsTruncated>\s*true\s*<\/IsTruncated>/.test(xml) };
+}
+
 /** The x-amz-checksum-crc32 value of a CRC32: its four bytes, big-endian, in base64. */
 export function crc32Header(crc: number): string {
   const out = Buffer.alloc(4);
@@ -201,6 +235,18 @@ export class DirectS3 {
     if (req.crc32) setCrc32(headers, req.crc32);
     const query = { partNumber: String(req.partNumber), uploadId: req.uploadId };
     return etagOf(await this.signAndSend('PUT', keyPath(req.key), query, headers, (r) => writeFileRange(r, req.file, req.start, req.length), req.signal));
+  }
+
+  /**
+   * One ListObjectsV2 page: at most `maxKeys` keys under `prefix` after `startAfter`, with their
+   * sizes, ETags and times; null as `put`. The verifier lists a folder in every round of a backlog:
+   * through the SDK a page of 250 keys cost the client about 6 ms of CPU here (its XML parser most of
+   * it), this path well under 1 ms.
+   */
+  async listPage(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage | null> {
+    const query = { 'list-type': '2', prefix, 'start-after': startAfter, 'max-keys': String(maxKeys) };
+    const answer = await this.signAndSend('GET', '', query, { 'x-amz-content-sha256': EMPTY_SHA256 }, null, undefined);
+    return answer && parseListPage(answer.body.toString('utf8'));
   }
 
   /**

@@ -64,7 +64,8 @@ export interface S3WriterOptions {
 export class S3Writer {
   /** Whether the store honours If-None-Match on PutObject; learnt from its first refusal. */
   private conditionalPuts = true;
-  private readonly direct: DirectS3 | null;
+  /** The requests sent outside the SDK's pipeline (null with `direct: false`); S3Store lists through it too. */
+  readonly direct: DirectS3 | null;
   private readonly parts: Slots | null;
   private readonly partWorkers: number;
 

@@ -127,6 +127,9 @@ export class S3Store implements ObjectStore {
   async listPage(prefix: string, startAfter: string, maxKeys: number): Promise<ListPage> {
     let page;
     try {
+      // Outside the SDK's pipeline (s3-direct.ts), unless this endpoint needs another signature.
+      const direct = await this.writer.direct?.listPage(prefix, startAfter, maxKeys);
+      if (direct) return direct;
       page = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }));
     } catch (e) {
       throw toStoreError(e, `listing s3://${this.cfg.bucket}/${prefix} after ${startAfter}`);
