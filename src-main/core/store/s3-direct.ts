@@ -143,8 +143,13 @@ function abortError(): Error {
   return Object.assign(new Error('upload stopped'), { name: 'AbortError' });
 }
 
+const fieldPatterns = new Map<string, RegExp>();
+
+/** The raw content of the first `<name>` element in `xml` (made once per name: listings read four per key). */
 function xmlField(xml: string, name: string): string | undefined {
-  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
+  let re = fieldPatterns.get(name);
+  if (!re) fieldPatterns.set(name, (re = new RegExp(`<${name}>([^<]*)</${name}>`)));
+  return re.exec(xml)?.[1];
 }
 
 /** The SHA-256 of no bytes: the payload hash of a GET. */
@@ -159,20 +164,17 @@ function xmlText(s: string): string {
 }
 
 const CONTENTS = /<Contents>([\s\S]*?)<\/Contents>/g;
-const FIELDS = {
-  key: /<Key>([^<]*)<\/Key>/, size: /<Size>([^<]*)<\/Size>/, etag: /<ETag>([^<]*)<\/ETag>/, lastModified: /<LastModified>([^<]*)<\/LastModified>/,
-};
 
 /** A ListObjectsV2 answer: its objects, and whether more pages follow. */
 export function parseListPage(xml: string): ListPage {
   const objects: ObjectInfo[] = [];
   for (const [, block] of xml.matchAll(CONTENTS)) {
-    const key = FIELDS.key.exec(block!)?.[1];
+    const key = xmlField(block!, 'Key');
     if (key === undefined) continue;
-    const etag = FIELDS.etag.exec(block!)?.[1];
-    const modified = FIELDS.lastModified.exec(block!)?.[1];
+    const etag = xmlField(block!, 'ETag');
+    const modified = xmlField(block!, 'LastModified');
     objects.push({
-      key: xmlText(key), size: Number(FIELDS.size.exec(block!)?.[1] ?? 0), lastModified: modified ? new Date(modified) : new Date(0),
+      key: xmlText(key), size: Number(xmlField(block!, 'Size') ?? 0), lastModified: modified ? new Date(modified) : new Date(0),
       ...(etag ? { etag: xmlText(etag) } : {}),
     });
   }
