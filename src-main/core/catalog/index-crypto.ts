@@ -7,13 +7,12 @@
 import { getLocalCryptographicMaterialsCache, NodeCachingMaterialsManager } from '@aws-crypto/caching-materials-manager-node';
 import { buildDecrypt } from '@aws-crypto/decrypt-node';
 import { buildEncrypt } from '@aws-crypto/encrypt-node';
-import { CommitmentPolicy, type KeyringNode } from '@aws-crypto/material-management-node';
-import { describeDecryptFailure, encryptionContext, FRAME_LENGTH, SUITE } from '../crypto/envelope.js';
+import type { KeyringNode } from '@aws-crypto/material-management-node';
+import { describeDecryptFailure, encryptionContext, FRAME_LENGTH, SDK_CLIENT, SUITE } from '../crypto/envelope.js';
 import { INDEX_KIND, indexDocumentSchema, type IndexDocument } from './entry.js';
 
-const CLIENT = { commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: 10 };
-const { encrypt } = buildEncrypt(CLIENT);
-const { decrypt } = buildDecrypt(CLIENT);
+const { encrypt } = buildEncrypt(SDK_CLIENT);
+const { decrypt } = buildDecrypt(SDK_CLIENT);
 
 const PARTITION = 'medrelay-index';
 export const DATA_KEY_MAX_AGE_MS = 3600_000;

@@ -24,8 +24,10 @@ import { Transform, type Duplex } from 'node:stream';
 
 const COMMITMENT = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
 const MAX_ENCRYPTED_DATA_KEYS = 10;
-const { encryptStream } = buildEncrypt({ commitmentPolicy: COMMITMENT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS });
-const { decryptUnsignedMessageStream } = buildDecrypt({ commitmentPolicy: COMMITMENT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS });
+/** How every MedRelay message is written and read (records here, day indexes in catalog/index-crypto.ts). */
+export const SDK_CLIENT = { commitmentPolicy: COMMITMENT, maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS };
+const { encryptStream } = buildEncrypt(SDK_CLIENT);
+const { decryptUnsignedMessageStream } = buildDecrypt(SDK_CLIENT);
 
 export const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 export const FRAME_LENGTH = 1024 * 1024;
