@@ -38,7 +38,9 @@ async function buildPreload() {
 
 /** Native addons stay outside the bundle: they load their .node file relative to their package. */
 const NATIVE = ['better-sqlite3', '@napi-rs/keyring'];
+/** The command itself, a small launcher, and the bundle it loads (beside it). */
 const cliOut = join(root, 'dist/medrelay.mjs');
+const CLI_BUNDLE = 'medrelay-cli.mjs';
 
 /**
  * The command: Node's on-disk compile cache (Node 22.1+; in the user's temp folder, keyed by the
@@ -46,15 +48,15 @@ const cliOut = join(root, 'dist/medrelay.mjs');
  * written, Node goes on without it.
  */
 const LAUNCHER = `#!/usr/bin/env node
-// The medrelay command (built by scripts/build-bundles.mjs): see medrelay-cli.mjs.
+// The medrelay command (built by scripts/build-bundles.mjs): see ${CLI_BUNDLE}.
 import module from 'node:module';
 module.enableCompileCache?.();
-await import('./medrelay-cli.mjs');
+await import('./${CLI_BUNDLE}');
 `;
 
 async function buildCli() {
   // The sealing worker thread is a file of its own, found beside the command (crypto/sealer.ts).
-  for (const [entry, outfile] of [['dist/src-main/cli.js', join(root, 'dist/medrelay-cli.mjs')], ['dist/src-main/core/crypto/seal-worker.js', join(root, 'dist/seal-worker.mjs')]]) {
+  for (const [entry, outfile] of [['dist/src-main/cli.js', join(root, 'dist', CLI_BUNDLE)], ['dist/src-main/core/crypto/seal-worker.js', join(root, 'dist/seal-worker.mjs')]]) {
     await esbuild({
       entryPoints: [join(root, entry)],
       outfile,
