@@ -1,5 +1,6 @@
-// The persisted job table: every state change is one SQLite transaction, so a crash leaves each
-// job in a named state that the next start continues from.
+// The persisted job table: every state change is made in a SQLite transaction (some, such as the
+// verifier's, several in one), so a crash leaves each job in a named state that the next start
+// continues from.
 import type { Db } from '../db/open.js';
 import { statement } from '../db/statements.js';
 import type { JobState, ProblemReport } from '../../../src-shared/api.js';
