@@ -54,6 +54,8 @@ export interface RunnerOptions extends BackoffPolicy {
    * flight (default 200 ms). With none in flight it starts at once: a lone file waits for nothing.
    */
   verifyLingerMs?: number;
+  /** The same wait once a backlog streams in (default five times `verifyLingerMs`): see verifier.ts. */
+  verifyBacklogLingerMs?: number;
   now?: () => number;
   random?: () => number;
   log?: (message: string) => void;
@@ -110,7 +112,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.sendSlots = new Slots(opts.concurrency);
     this.depth = opts.concurrency + (opts.sealAhead ?? opts.concurrency);
     this.verifier = new Verifier(jobs, store, {
-      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200, requests: opts.concurrency,
+      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200,
+      backlogLingerMs: opts.verifyBacklogLingerMs ?? 5 * (opts.verifyLingerMs ?? 200), requests: opts.concurrency,
       baseMs: opts.baseMs, maxMs: opts.maxMs, random: opts.random, now: this.now, log: opts.log, index: opts.index,
       moreComing: () => this.running && this.active.size > 0,
       online: () => this.connectivity.online,

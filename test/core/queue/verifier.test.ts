@@ -194,6 +194,43 @@ describe('verification of committed uploads', () => {
     expect(r.jobs.counts().done).toBe(10);
   });
 
+  it('verifies a backlog streaming in with one listing after the backlog wait, where the short wait alone would list it many times', async () => {
+    const listingsFor = async (label: string, backlogMs: number) => {
+      const r = await rig(label);
+      closers.push(() => r.site.client.destroy());
+      r.queue(Array.from({ length: 64 }, (_, i) => `18/ECG_Report_20240518_0900${String(i).padStart(2, '0')}.pdf`));
+      // Each write takes 25 ms more: four at a time, the 64 commit over half a second or more.
+      const store = wrap(r.site.store, { put: async (req) => { await sleep(25); return r.site.store.put(req); } });
+      const runner = r.runner(store, { concurrency: 4, verifyLingerMs: 100, verifyBacklogLingerMs: backlogMs });
+      r.site.reset();
+      runner.start(r.site.encryption);
+      await r.settled(64);
+      await runner.stop();
+      expect(r.jobs.counts().done).toBe(64);
+      return { listings: r.site.counts.ListObjectsV2Command ?? 0, heads: r.site.counts.HeadObjectCommand ?? 0 };
+    };
+    // A round waits 100 ms for more commits; once eight or more wait, a minute (or until no upload is left).
+    expect(await listingsFor('verify-backlog', 60_000)).toEqual({ listings: 1, heads: 0 });
+    // The control: with 100 ms for a backlog too, the same stream is checked in several rounds.
+    expect((await listingsFor('verify-backlog-control', 100)).listings).toBeGreaterThan(2);
+  });
+
+  it('verifies a few commits after the short wait while a long upload goes on, not after the backlog wait', async () => {
+    const r = await rig('verify-few');
+    closers.push(() => r.site.client.destroy());
+    const [large, ...small] = r.queue(['19/ECG_Report_20240519_090000.pdf', '19/ECG_Report_20240519_090001.pdf', '19/ECG_Report_20240519_090002.pdf']);
+    const held = gate();
+    const store = wrap(r.site.store, { put: async (req) => { if (req.key === large!.objectKey) await held.opened; return r.site.store.put(req); } });
+    const runner = r.runner(store, { concurrency: 4, verifyLingerMs: 100, verifyBacklogLingerMs: 60_000 });
+    runner.start(r.site.encryption);
+    // The large one is still on the wire (more is coming), yet the two others are done.
+    await expect.poll(() => small.map((j) => r.jobs.get(j.id)!.state), { timeout: 30_000, interval: 20 }).toEqual(['done', 'done']);
+    expect(r.jobs.get(large!.id)!.state).toBe('uploading');
+    held.open();
+    await r.settled(3);
+    await runner.stop();
+  });
+
   it('writes the commits of a moment to the database together, in one transaction, before their round', async () => {
     const r = await rig('verify-record');
     closers.push(() => r.site.client.destroy());
