@@ -284,11 +284,17 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   private async drain(maxAttempts: number): Promise<void> {
+    const count = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading')
+      OR state = 'committed' OR (state = 'retry-wait' AND attempts < ?)`);
     for (;;) {
-      const waiting = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading')
-        OR state = 'committed' OR (state = 'retry-wait' AND attempts < ?)`).get(maxAttempts) as { n: number };
-      if (waiting.n === 0 && this.queue.inFlight().length === 0) return;
-      await new Promise((r) => setTimeout(r, 50));
+      if ((count.get(maxAttempts) as { n: number }).n === 0 && this.queue.inFlight().length === 0) return;
+      // Looks again when the runner has nothing in hand (the last job verified: the run ends at
+      // once), else every 250 ms (retries that come due, a store that comes back).
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(timer); this.queue.off('idle', done); resolve(); };
+        const timer = setTimeout(done, 250);
+        this.queue.once('idle', done);
+      });
       this.queue.pump();
     }
   }
