@@ -125,6 +125,8 @@ export class Verifier {
   private stopped = false;
   /** Set when the store refused a listing for good (no s3:ListBucket, no V2 listings): HEAD only. */
   private listingOff = false;
+  /** Whether the last round was cut by the wait with many commits and uploads still going: a backlog streams in. */
+  private streaming = false;
 
   constructor(private readonly jobs: JobRepository, private readonly store: ObjectStore, private readonly opts: VerifierOptions) {}
 
@@ -215,16 +217,18 @@ export class Verifier {
 
   /**
    * How much longer the round may wait for commits. None when nothing more is coming, when
-   * stopping, or when half the bound waits. A few commits wait `lingerMs` (they go by HEAD, and a
-   * record that arrives during a long upload is not held back); a backlog waits `backlogLingerMs`,
-   * since every round lists its folder: a backlog of 200 KB reports verified every 200 ms took
-   * about 60 listing pages per 2,000 records, each costing the store 5-7 ms of CPU, against about
-   * 15 at a second.
+   * stopping, or when half the bound waits. Otherwise `lingerMs`, and `backlogLingerMs` while a
+   * backlog streams in (the last round was cut by the wait with LISTING_PAYS_FROM commits or more,
+   * and so is this one), since every round lists its folder: a backlog of 200 KB reports verified
+   * every 200 ms took about 60 listing pages per 2,000 records, each costing the store 5-7 ms of
+   * CPU, against about 15 at a second. The first round of a backlog keeps the short wait, so the
+   * first records of a restart are done as soon as before; so do a few records committed during a
+   * long upload.
    */
   private lingerLeft(now: number): number {
     if (this.stopping || this.waiting.length >= this.opts.maxWaiting / 2 || !this.opts.moreComing()) return 0;
-    const linger = this.waiting.length >= LISTING_PAYS_FROM ? Math.max(this.opts.lingerMs, this.opts.backlogLingerMs) : this.opts.lingerMs;
-    return this.waiting[0]!.since + linger - now;
+    const backlog = this.streaming && this.waiting.length >= LISTING_PAYS_FROM;
+    return this.waiting[0]!.since + (backlog ? Math.max(this.opts.lingerMs, this.opts.backlogLingerMs) : this.opts.lingerMs) - now;
   }
 
   private startRound(): void {
@@ -232,6 +236,7 @@ export class Verifier {
     this.timer = null;
     // `done` is written from `committed` only.
     this.recordCommits();
+    this.streaming = this.waiting.length >= LISTING_PAYS_FROM && this.opts.moreComing() && !this.stopping;
     const batch = this.waiting.splice(0);
     this.inRound = batch.length;
     this.round = this.verifyRound(batch).catch((e: unknown) => {

@@ -194,24 +194,25 @@ describe('verification of committed uploads', () => {
     expect(r.jobs.counts().done).toBe(10);
   });
 
-  it('verifies a backlog streaming in with one listing after the backlog wait, where the short wait alone would list it many times', async () => {
+  it('verifies a backlog streaming in with a listing after the short wait, then one after the backlog wait, where the short wait alone lists it many times', async () => {
     const listingsFor = async (label: string, backlogMs: number) => {
       const r = await rig(label);
       closers.push(() => r.site.client.destroy());
-      r.queue(Array.from({ length: 64 }, (_, i) => `18/ECG_Report_20240518_0900${String(i).padStart(2, '0')}.pdf`));
-      // Each write takes 25 ms more: four at a time, the 64 commit over half a second or more.
+      r.queue(Array.from({ length: 96 }, (_, i) => `18/ECG_Report_20240518_0900${String(i).padStart(2, '0')}.pdf`));
+      // Each write takes 25 ms more: eight at a time, the 96 commit in waves over half a second or more.
       const store = wrap(r.site.store, { put: async (req) => { await sleep(25); return r.site.store.put(req); } });
-      const runner = r.runner(store, { concurrency: 4, verifyLingerMs: 100, verifyBacklogLingerMs: backlogMs });
+      const runner = r.runner(store, { concurrency: 8, verifyLingerMs: 100, verifyBacklogLingerMs: backlogMs });
       r.site.reset();
       runner.start(r.site.encryption);
-      await r.settled(64);
+      await r.settled(96);
       await runner.stop();
-      expect(r.jobs.counts().done).toBe(64);
+      expect(r.jobs.counts().done).toBe(96);
       return { listings: r.site.counts.ListObjectsV2Command ?? 0, heads: r.site.counts.HeadObjectCommand ?? 0 };
     };
-    // A round waits 100 ms for more commits; once eight or more wait, a minute (or until no upload is left).
-    expect(await listingsFor('verify-backlog', 60_000)).toEqual({ listings: 1, heads: 0 });
-    // The control: with 100 ms for a backlog too, the same stream is checked in several rounds.
+    // The first round waits 100 ms for more commits (the first wave of eight is done at once); it
+    // ends with uploads still going, so the next waits a minute (here: until no upload is left).
+    expect(await listingsFor('verify-backlog', 60_000)).toEqual({ listings: 2, heads: 0 });
+    // The control: with 100 ms for a backlog too, the same stream is checked in more rounds.
     expect((await listingsFor('verify-backlog-control', 100)).listings).toBeGreaterThan(2);
   });
 
