@@ -33,8 +33,8 @@ export interface VerifierOptions extends BackoffPolicy {
   /** How long a round waits for more commits while uploads are in flight. */
   lingerMs: number;
   /**
-   * How long it waits instead once a backlog streams in (LISTING_PAYS_FROM commits or more, and
-   * uploads still in flight): up to a listing page's worth of commits are checked together.
+   * How long it waits instead while a backlog streams in (from the backlog's second round on, see
+   * Verifier.lingerLeft), so that more commits are checked with each listing page.
    */
   backlogLingerMs: number;
   /** Requests in flight at once within a round. */
