@@ -81,7 +81,7 @@ async function main() {
     log(ctx.encryption.why);
     result.encryption = { enabled: ctx.encryption.enabled, why: ctx.encryption.why };
     const useRclone = opts.rclone && result.versions.rclone !== null;
-    if (!useRclone) log(opts.rclone ? 'rclone is not installed: skipping the rclone runs' : '--no-rclone: skipping the rclone runs');
+    if (!useRclone) log(opts.rclone ? 'rclone is not installed: skipping the rclone runs (apt-get install rclone), so the targets against rclone crypt are not measured' : '--no-rclone: skipping the rclone runs');
 
     const data = {};
     for (const w of ['A', 'B']) {
