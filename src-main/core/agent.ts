@@ -284,10 +284,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   private async drain(maxAttempts: number): Promise<void> {
-    const count = this.db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading')
-      OR state = 'committed' OR (state = 'retry-wait' AND attempts < ?)`);
     for (;;) {
-      if ((count.get(maxAttempts) as { n: number }).n === 0 && this.queue.inFlight().length === 0) return;
+      if (this.jobs.pendingCount(maxAttempts) === 0 && this.queue.inFlight().length === 0) return;
       // Looks again when the runner has nothing in hand (the last job verified: the run ends at
       // once), else every 250 ms (retries that come due, a store that comes back).
       await new Promise<void>((resolve) => {

@@ -267,8 +267,10 @@ export class JobRepository {
     return out;
   }
 
-  pendingCount(): number {
-    return (this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','committed','retry-wait')`).get() as { n: number }).n;
+  /** Jobs not finished yet: queued, on the wire, committed, or waiting to retry with fewer than `maxAttempts` attempts made. */
+  pendingCount(maxAttempts: number): number {
+    return (this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued','uploading','committed')
+      OR (state = 'retry-wait' AND attempts < ?)`).get(maxAttempts) as { n: number }).n;
   }
 
   nextRetryAt(): number | null {
