@@ -111,9 +111,9 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
     this.maxUnverified = opts.maxUnverified ?? 500;
     this.sendSlots = new Slots(opts.concurrency);
     this.depth = opts.concurrency + (opts.sealAhead ?? opts.concurrency);
+    const lingerMs = opts.verifyLingerMs ?? 200;
     this.verifier = new Verifier(jobs, store, {
-      maxWaiting: this.maxUnverified, lingerMs: opts.verifyLingerMs ?? 200,
-      backlogLingerMs: opts.verifyBacklogLingerMs ?? 5 * (opts.verifyLingerMs ?? 200), requests: opts.concurrency,
+      maxWaiting: this.maxUnverified, lingerMs, backlogLingerMs: opts.verifyBacklogLingerMs ?? 5 * lingerMs, requests: opts.concurrency,
       baseMs: opts.baseMs, maxMs: opts.maxMs, random: opts.random, now: this.now, log: opts.log, index: opts.index,
       moreComing: () => this.running && this.active.size > 0,
       online: () => this.connectivity.online,
