@@ -31,32 +31,28 @@ function ratio(a, b) {
   return a === null || a === undefined || !b ? null : a / b;
 }
 
+/** `tool`'s MB/s, files/s and CPU-s/GB, each divided by those of every one of `others` that ran. */
+function versus(runs, tool, others, name) {
+  const out = {};
+  for (const other of others) {
+    const o = runs[other];
+    if (!o) continue;
+    out[name(other)] = { mbPerS: ratio(tool.mbPerS, o.mbPerS), filesPerS: ratio(tool.filesPerS, o.filesPerS), cpuSPerGB: ratio(tool.cpuSPerGB, o.cpuSPerGB) };
+  }
+  return out;
+}
+
 /** Ratios of the agent against the bare SDK and rclone crypt (and plain rclone, for reference). */
 export function ratios(agg) {
   const out = {};
   for (const w of ['A', 'B']) {
     const a = agg[w]?.agent;
     if (!a) continue;
-    out[w] = {};
-    for (const other of ['sdk', 'rclone-crypt', 'rclone']) {
-      const o = agg[w][other];
-      if (!o) continue;
-      out[w][`vs ${other}`] = {
-        mbPerS: ratio(a.mbPerS, o.mbPerS), filesPerS: ratio(a.filesPerS, o.filesPerS), cpuSPerGB: ratio(a.cpuSPerGB, o.cpuSPerGB),
-      };
-    }
+    out[w] = versus(agg[w], a, ['sdk', 'rclone-crypt', 'rclone'], (other) => `vs ${other}`);
     // --extra: the agent without client-side encryption, against the same peers and against the
     // encrypted agent (what encryption costs). Reported, not a target.
     const plain = agg[w]['agent-plain'];
-    if (!plain) continue;
-    out[w].experiments = {};
-    for (const other of ['sdk', 'rclone-crypt', 'agent']) {
-      const o = agg[w][other];
-      if (!o) continue;
-      out[w].experiments[`agent-plain vs ${other}`] = {
-        mbPerS: ratio(plain.mbPerS, o.mbPerS), filesPerS: ratio(plain.filesPerS, o.filesPerS), cpuSPerGB: ratio(plain.cpuSPerGB, o.cpuSPerGB),
-      };
-    }
+    if (plain) out[w].experiments = versus(agg[w], plain, ['sdk', 'rclone-crypt', 'agent'], (other) => `agent-plain vs ${other}`);
   }
   return out;
 }
