@@ -1,4 +1,5 @@
 // Encryption with the AWS Encryption SDK: round trips, tampering, wrong keys, RSA-only stations.
+import { pbkdf2 } from 'node:crypto';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -134,6 +135,31 @@ describe('envelope encryption', () => {
     writeFileSync(join(dir, 'f.enc'), Buffer.concat(out));
     await decryptWithKeyFile(aesFile, join(dir, 'f.enc'), join(dir, 'f.out'));
     expect(readFileSync(join(dir, 'f.out')).equals(plain)).toBe(true);
+  });
+
+  it('draws data keys without libuv\'s thread pool: sealing goes on while slow file calls hold every pool thread', async () => {
+    const { publicPem } = newRsaPair();
+    const pub = join(dir, 'pool.pub.pem');
+    writeFileSync(pub, publicPem);
+    const both = await buildEncryptKeyring({ mode: 'client', keyrings: [{ type: 'aes', keyId: 'site-1', keyFile: aesFile }, { type: 'rsa', publicKeyFile: pub }], decryptKeyFiles: [] }, null);
+    // Stand-ins for file calls stuck on a hung network share: one long job per pool thread.
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    let poolFreed = false;
+    const held = Array.from({ length: threads }, () => new Promise<void>((resolve) => {
+      pbkdf2('held', 'pool', 400_000, 64, 'sha512', () => { poolFreed = true; resolve(); });
+    }));
+    const sealed: Buffer[] = [];
+    for (const ring of [siteRing, both]) {
+      sealed.push(Buffer.concat(await encryptToChunks(ring, encryptionContext('ecg-report', 'ws-1'), plain.subarray(0, 1000))));
+    }
+    expect(poolFreed).toBe(false);
+    await Promise.all(held);
+    // What was sealed meanwhile opens with the site key.
+    for (const [i, message] of sealed.entries()) {
+      writeFileSync(join(dir, `pool-${i}.enc`), message);
+      await decryptWithKeyFile(aesFile, join(dir, `pool-${i}.enc`), join(dir, `pool-${i}.out`));
+      expect(readFileSync(join(dir, `pool-${i}.out`)).equals(plain.subarray(0, 1000))).toBe(true);
+    }
   });
 
   it('keeps plaintext out of the cleartext encryption context', () => {
