@@ -219,12 +219,15 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     this.jobs.requeueParked();
     const doneBefore = this.jobs.counts().done;
     const encryption = await this.encryption();
-    await this.abortStaleUploads();
-    // Uploads start while the folders are still being scanned: taking a file (reading, hashing)
-    // and sending the ones before it overlap.
-    this.queue.start(encryption);
-    this.browsing.index.start(encryption);
-    await this.scanStable(summary);
+    // Uploads start once the sweep of stale multipart uploads is over (a resumed upload must not
+    // race it), and while the folders are still being scanned: taking a file (reading, hashing)
+    // and sending the ones before it overlap. The sweep's listing runs during the scan's first
+    // stability wait, which it seldom outlasts, rather than before it.
+    const swept = this.abortStaleUploads().then(() => {
+      this.queue.start(encryption);
+      this.browsing.index.start(encryption);
+    });
+    await Promise.all([swept, this.scanStable(summary)]);
     await this.drain(maxAttempts);
     await this.queue.stop();
     await this.browsing.index.stop();
