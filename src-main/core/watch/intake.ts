@@ -1,13 +1,14 @@
 // Takes a stable file into the queue: skip a version already known, check it is complete by its
 // format, classify it, hash it (noting the file's identity, so the upload need not hash it again),
-// compute its key, and enqueue it. Nothing half-written is taken.
+// compute its key, and enqueue it. Nothing half-written is taken. A pass over many files prepares
+// them one by one and queues them a few at a time, in one transaction (prepare, commit).
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
 import { opaqueId } from '../records/opaque-name.js';
 import { takeWholeSync, type LentBytes } from '../records/file-bytes.js';
 import { inspectBytes, inspectFile, type WatchKind } from '../records/inspect.js';
-import type { EnqueueOutcome, JobRepository } from '../queue/jobs.js';
+import type { EnqueueOutcome, JobRepository, NewJob } from '../queue/jobs.js';
 import type { FileReports } from '../queue/file-reports.js';
 import { fileIdentity, mtimeMsOf, sameFile } from '../queue/file-identity.js';
 import type { FileVersion } from './stability.js';
@@ -20,6 +21,12 @@ export type IntakeOutcome =
   | { result: 'rejected'; reason: string }
   /** Changed or vanished while being looked at; the watcher will see it again. */
   | { result: 'moved-on' };
+
+/** A file read, checked, classified and hashed, to be queued by Intake.commit. */
+export interface ReadyFile {
+  result: 'ready';
+  job: NewJob;
+}
 
 export interface IntakeOptions {
   layout: KeyLayout;
@@ -73,6 +80,12 @@ export class Intake {
    * so an incomplete file is reported now rather than looked at again later.
    */
   async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
+    const r = await this.prepare(path, version, watchKind, final);
+    return r.result === 'ready' ? this.commit([r])[0]! : r;
+  }
+
+  /** `take` up to the queue: the file ready to be queued by `commit`, or why it is not taken. */
+  async prepare(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome | ReadyFile> {
     if (this.jobs.hasVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
     // A small file is read once, and inspected and hashed from memory.
     const whole = takeWholeSync(path, version);
@@ -84,7 +97,39 @@ export class Intake {
     }
   }
 
-  private async takeVersion(path: string, version: FileVersion, watchKind: WatchKind, final: boolean, whole: LentBytes | null): Promise<IntakeOutcome> {
+  /**
+   * Queues prepared files in one transaction: one each cost a backlog of small records about 90 µs
+   * more per file here (160 against 50-60 µs with eight to a transaction). When the transaction
+   * fails, they are queued one by one, so that one the queue refuses does not hold up the others;
+   * the first refusal is thrown once the others are queued.
+   */
+  commit(ready: readonly ReadyFile[]): IntakeOutcome[] {
+    const queue = (r: ReadyFile): IntakeOutcome => {
+      const enqueue = this.jobs.enqueue(r.job);
+      this.reports.clear(r.job.sourcePath);
+      return { result: 'enqueued', enqueue };
+    };
+    let out: IntakeOutcome[] = [];
+    try {
+      this.jobs.transaction(() => { out = ready.map(queue); });
+      return out;
+    } catch (e) {
+      if (ready.length === 1) throw e;
+    }
+    let refused: unknown = null;
+    out = [];
+    for (const r of ready) {
+      try {
+        this.jobs.transaction(() => { out.push(queue(r)); });
+      } catch (e) {
+        refused ??= e;
+      }
+    }
+    if (refused !== null) throw refused;
+    return out;
+  }
+
+  private async takeVersion(path: string, version: FileVersion, watchKind: WatchKind, final: boolean, whole: LentBytes | null): Promise<IntakeOutcome | ReadyFile> {
     let inspection;
     try {
       inspection = whole
@@ -125,11 +170,12 @@ export class Intake {
         throw e;
       }
     }
-    const enqueue = this.jobs.enqueue({
-      sourcePath: path, size: version.size, mtimeMs: version.mtimeMs, sha256: hashed.sha256, fileIdentity: hashed.identity,
-      kind: record.ref.kind, recordDate: record.ref.date, objectKey: key.value, contentType: record.contentType,
-    });
-    this.reports.clear(path);
-    return { result: 'enqueued', enqueue };
+    return {
+      result: 'ready',
+      job: {
+        sourcePath: path, size: version.size, mtimeMs: version.mtimeMs, sha256: hashed.sha256, fileIdentity: hashed.identity,
+        kind: record.ref.kind, recordDate: record.ref.date, objectKey: key.value, contentType: record.contentType,
+      },
+    };
   }
 }
