@@ -24,7 +24,7 @@ import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
 import { Browsing } from './catalog/browsing.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
-import { Intake, type IntakeOutcome } from './watch/intake.js';
+import { Intake, type IntakeOutcome, type ReadyFile } from './watch/intake.js';
 import { listFiles } from './watch/scan.js';
 import { FolderWatcher } from './watch/watcher.js';
 import { createLogger, type Logger } from './log.js';
@@ -259,29 +259,44 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     while (pending.size) {
       await new Promise((r) => setTimeout(r, windowMs));
       const next: typeof pending = new Map();
+      // Files ready to be queued: queued together at each turn of the event loop below (Intake.commit).
+      let ready: ReadyFile[] = [];
+      const queueReady = () => {
+        if (ready.length === 0) return;
+        for (const r of this.intake.commit(ready)) tally(r);
+        ready = [];
+        this.queue.pump();
+      };
+      const tally = (r: IntakeOutcome, file = '', p?: Pending) => {
+        if (r.result === 'known') summary.alreadyKnown++;
+        else if (r.result === 'enqueued') {
+          if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++;
+          else summary.enqueued++;
+        }
+        else if (r.result === 'incomplete') summary.incomplete.push({ file, reason: r.reason });
+        else if (r.result === 'rejected') summary.rejected.push({ file, reason: r.reason });
+        else if (p) next.set(file, { folder: p.folder, v: versionOf(file) });
+      };
       let yielded = performance.now();
       for (const [file, p] of pending) {
         // Taking a small file never waits for I/O (blocking reads), so without this a folder of
         // them would hold the event loop for the whole pass (over half a second for 2,000 reports)
         // and the uploads under way could not go on meanwhile.
         if (performance.now() - yielded > 5) {
+          queueReady();
           await new Promise((r) => setImmediate(r));
           yielded = performance.now();
         }
         const v = versionOf(file);
         if (!v) continue;
         if (!p.v || v.size !== p.v.size || v.mtimeMs !== p.v.mtimeMs) { next.set(file, { folder: p.folder, v }); continue; }
-        const r = await this.intake.take(file, v, p.folder.kind, true);
-        if (r.result === 'known') summary.alreadyKnown++;
-        else if (r.result === 'enqueued') {
-          if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++;
-          else summary.enqueued++;
-          this.queue.pump();
-        }
-        else if (r.result === 'incomplete') summary.incomplete.push({ file, reason: r.reason });
-        else if (r.result === 'rejected') summary.rejected.push({ file, reason: r.reason });
-        else next.set(file, { folder: p.folder, v: versionOf(file) });
+        // A large file is read and hashed with waits for I/O: queue those ready before it first.
+        if (v.size > WHOLE_READ_MAX) queueReady();
+        const r = await this.intake.prepare(file, v, p.folder.kind, true);
+        if (r.result === 'ready') ready.push(r);
+        else tally(r, file, p);
       }
+      queueReady();
       pending = next;
     }
   }
