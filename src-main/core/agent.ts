@@ -147,7 +147,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     const { windowMs, incompleteAfterMs } = this.config.stability;
     this.watcher = new FolderWatcher(this.config.watch, windowMs, async (path, version, folder, stableFor) => {
       const final = stableFor >= incompleteAfterMs;
-      const r = await this.intake.take(path, version, folder.kind, final);
+      const r = await this.intake.takeSoon(path, version, folder.kind, final);
       this.afterIntake(path, r);
       return r.result === 'incomplete' && !r.reported ? { recheckInMs: Math.max(windowMs, incompleteAfterMs - stableFor) } : 'done';
     }, (e) => this.log.error(`watcher: ${e.message}`));
@@ -260,12 +260,17 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       await new Promise((r) => setTimeout(r, windowMs));
       const next: typeof pending = new Map();
       // Files ready to be queued: queued together at each turn of the event loop below (Intake.commit).
-      let ready: ReadyFile[] = [];
+      const ready: ReadyFile[] = [];
       const queueReady = () => {
         if (ready.length === 0) return;
-        for (const r of this.intake.commit(ready)) tally(r);
-        ready = [];
+        let refused: Error | null = null;
+        for (const r of this.intake.commit(ready.splice(0))) {
+          if (r.result === 'refused') refused ??= r.error;
+          else tally(r);
+        }
         this.queue.pump();
+        // The queue's database failed: the run stops, as it would have at that file alone.
+        if (refused !== null) throw refused;
       };
       const tally = (r: IntakeOutcome, file = '', p?: Pending) => {
         if (r.result === 'known') summary.alreadyKnown++;

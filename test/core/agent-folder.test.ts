@@ -1,6 +1,6 @@
 // The whole headless pipeline on the folder store: samples in, objects out under the right keys.
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src-main/core/agent.js';
 import { parseConfig } from '../../src-main/core/config/load.js';
@@ -134,6 +134,26 @@ describe('Agent.runOnce with a folder store', () => {
     expect((await agent.runOnce()).delivered).toBe(1);
     expect(readFileSync(join(dir, 'store/ecg-reports/2024/03/16/ECG_Report_20240316_080000.pdf')).equals(samplePdf('plain'))).toBe(true);
     expect(agent.status().warnings).toEqual([expect.stringMatching(/sse-only.*without client-side encryption/)]);
+    agent.close();
+  });
+});
+
+describe('Agent watching its folders', () => {
+  it('queues the backlog it finds at start-up, and when the queue refuses one file, says which and delivers the others', async () => {
+    const { dir, config } = setup('agent-watch-refused');
+    const names = Array.from({ length: 12 }, (_, i) => `ECG_Report_20240101_0800${String(i).padStart(2, '0')}.pdf`);
+    for (const name of names) writeFileSync(join(dir, 'inbox/ecg', name), samplePdf(name));
+    const errors: string[] = [];
+    const agent = new Agent(config, { secrets: null, log: { info() {}, warn() {}, error: (m) => errors.push(m) } });
+    // A real refusal by SQLite (as a full disk would give), for one file of the backlog only.
+    agent.db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON jobs WHEN NEW.source_path LIKE '%_080005.pdf'
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    await agent.start();
+    const deadline = Date.now() + 60_000;
+    while (agent.jobs.withState('done').length < names.length - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await agent.stop();
+    expect(agent.jobs.withState('done').map((j) => basename(j.sourcePath)).sort()).toEqual(names.filter((n) => !n.includes('_080005')));
+    expect(errors).toEqual([`watcher: ${join(dir, 'inbox/ecg', names[5]!)} could not be queued: database or disk is full`]);
     agent.close();
   });
 });

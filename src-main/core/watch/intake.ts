@@ -1,7 +1,8 @@
 // Takes a stable file into the queue: skip a version already known, check it is complete by its
 // format, classify it, hash it (noting the file's identity, so the upload need not hash it again),
-// compute its key, and enqueue it. Nothing half-written is taken. A pass over many files prepares
-// them one by one and queues them a few at a time, in one transaction (prepare, commit).
+// compute its key, and enqueue it. Nothing half-written is taken. Many files at once (a pass of
+// `agent --once`, a backlog the watcher finds) are prepared one by one and queued a few at a time,
+// in one transaction (prepare and commit, takeSoon).
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { objectKey, templateFor, usesOpaqueName, type KeyLayout } from '../../../src-shared/keys.js';
@@ -26,6 +27,18 @@ export type IntakeOutcome =
 export interface ReadyFile {
   result: 'ready';
   job: NewJob;
+}
+
+/** A prepared file the queue refused (its database write failed). */
+export interface RefusedFile {
+  result: 'refused';
+  /** Names the file; the database's own error is its cause. */
+  error: Error;
+}
+
+function refusal(r: ReadyFile, cause: unknown): RefusedFile {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return { result: 'refused', error: new Error(`${r.job.sourcePath} could not be queued: ${why}`, { cause }) };
 }
 
 export interface IntakeOptions {
@@ -69,6 +82,9 @@ export async function hashFile(path: string, nowMs = Date.now()): Promise<Hashed
 }
 
 export class Intake {
+  /** Files prepared by takeSoon, to be queued together. */
+  private readonly readyFiles: Array<{ file: ReadyFile; settle: (r: IntakeOutcome | RefusedFile) => void }> = [];
+
   constructor(
     private readonly jobs: JobRepository,
     private readonly reports: FileReports,
@@ -81,7 +97,31 @@ export class Intake {
    */
   async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
     const r = await this.prepare(path, version, watchKind, final);
-    return r.result === 'ready' ? this.commit([r])[0]! : r;
+    if (r.result !== 'ready') return r;
+    const [queued] = this.commit([r]);
+    if (queued!.result === 'refused') throw queued!.error;
+    return queued!;
+  }
+
+  /**
+   * `take`, for a caller that hands over many files at about the same time, each on its own (the
+   * watcher, when it finds a backlog): the files prepared meanwhile are queued together at the next
+   * turn of the event loop, in one transaction (`commit`).
+   */
+  async takeSoon(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
+    const r = await this.prepare(path, version, watchKind, final);
+    if (r.result !== 'ready') return r;
+    const queued = await new Promise<IntakeOutcome | RefusedFile>((settle) => {
+      if (this.readyFiles.push({ file: r, settle }) === 1) setImmediate(() => this.queueReadyFiles());
+    });
+    if (queued.result === 'refused') throw queued.error;
+    return queued;
+  }
+
+  private queueReadyFiles(): void {
+    const batch = this.readyFiles.splice(0);
+    const queued = this.commit(batch.map((b) => b.file));
+    batch.forEach((b, i) => b.settle(queued[i]!));
   }
 
   /** `take` up to the queue: the file ready to be queued by `commit`, or why it is not taken. */
@@ -100,32 +140,30 @@ export class Intake {
   /**
    * Queues prepared files in one transaction: one each cost a backlog of small records about 90 µs
    * more per file here (160 against 50-60 µs with eight to a transaction). When the transaction
-   * fails, they are queued one by one, so that one the queue refuses does not hold up the others;
-   * the first refusal is thrown once the others are queued.
+   * fails, they are queued one by one, so that one the queue refuses does not hold up the others.
+   * Returns each file's outcome, in order, or why the queue refused it.
    */
-  commit(ready: readonly ReadyFile[]): IntakeOutcome[] {
+  commit(ready: readonly ReadyFile[]): Array<IntakeOutcome | RefusedFile> {
     const queue = (r: ReadyFile): IntakeOutcome => {
       const enqueue = this.jobs.enqueue(r.job);
       this.reports.clear(r.job.sourcePath);
       return { result: 'enqueued', enqueue };
     };
-    let out: IntakeOutcome[] = [];
+    let out: Array<IntakeOutcome | RefusedFile> = [];
     try {
       this.jobs.transaction(() => { out = ready.map(queue); });
       return out;
     } catch (e) {
-      if (ready.length === 1) throw e;
+      if (ready.length === 1) return [refusal(ready[0]!, e)];
     }
-    let refused: unknown = null;
     out = [];
     for (const r of ready) {
       try {
         this.jobs.transaction(() => { out.push(queue(r)); });
       } catch (e) {
-        refused ??= e;
+        out.push(refusal(r, e));
       }
     }
-    if (refused !== null) throw refused;
     return out;
   }
 

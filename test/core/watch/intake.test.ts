@@ -9,7 +9,7 @@ import { openDatabase } from '../../../src-main/core/db/open.js';
 import { samplePdf } from '../../../src-main/core/demo/samples.js';
 import { FileReports } from '../../../src-main/core/queue/file-reports.js';
 import { JobRepository } from '../../../src-main/core/queue/jobs.js';
-import { Intake, type ReadyFile } from '../../../src-main/core/watch/intake.js';
+import { Intake, type ReadyFile, type RefusedFile } from '../../../src-main/core/watch/intake.js';
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'medrelay-intake-'));
@@ -59,7 +59,7 @@ describe('Intake', () => {
     expect((await intake.prepare(paths[1]!, versionOf(paths[1]!), 'ecg', true)).result).toBe('known');
   });
 
-  it('queues the others when the queue refuses one of a batch, then says why it refused that one', async () => {
+  it('queues the others when the queue refuses one of a batch, and says why it refused that one', async () => {
     const { db, jobs, intake, reportFiles } = setup();
     const paths = reportFiles(3);
     const ready = await prepareAll(intake, paths);
@@ -67,10 +67,28 @@ describe('Intake', () => {
     db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON jobs WHEN NEW.source_path LIKE '%_101501.pdf'
       BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
 
-    expect(() => intake.commit(ready)).toThrow(/disk is full/);
+    const out = intake.commit(ready);
+    expect(out.map((r) => r.result)).toEqual(['enqueued', 'refused', 'enqueued']);
+    expect((out[1] as RefusedFile).error.message).toBe(`${paths[1]} could not be queued: database or disk is full`);
     expect(jobs.counts().queued).toBe(2);
     expect(jobs.hasVersion(paths[0]!, ready[0]!.job.size, ready[0]!.job.mtimeMs)).toBe(true);
     expect(jobs.hasVersion(paths[1]!, ready[1]!.job.size, ready[1]!.job.mtimeMs)).toBe(false);
     expect(jobs.hasVersion(paths[2]!, ready[2]!.job.size, ready[2]!.job.mtimeMs)).toBe(true);
+  });
+
+  it('queues files handed over at about the same time (takeSoon) in one commit, each answered on its own', async () => {
+    const { db, jobs, intake, reportFiles } = setup();
+    const paths = reportFiles(4);
+    db.exec(`CREATE TRIGGER refuse_one BEFORE INSERT ON jobs WHEN NEW.source_path LIKE '%_101502.pdf'
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    const commits: number[] = [];
+    const commit = intake.commit.bind(intake);
+    intake.commit = (ready) => { commits.push(ready.length); return commit(ready); };
+
+    const out = await Promise.allSettled(paths.map((p) => intake.takeSoon(p, versionOf(p), 'ecg', true)));
+    expect(commits).toEqual([4]);
+    expect(out.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((out[2] as PromiseRejectedResult).reason)).toContain(`${paths[2]} could not be queued`);
+    expect(jobs.counts().queued).toBe(3);
   });
 });
