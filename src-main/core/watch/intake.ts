@@ -92,21 +92,9 @@ export class Intake {
   ) {}
 
   /**
-   * `final`: the file has been stable for the whole incomplete-wait (or this is a one-shot run),
-   * so an incomplete file is reported now rather than looked at again later.
-   */
-  async take(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
-    const r = await this.prepare(path, version, watchKind, final);
-    if (r.result !== 'ready') return r;
-    const [queued] = this.commit([r]);
-    if (queued!.result === 'refused') throw queued!.error;
-    return queued!;
-  }
-
-  /**
-   * `take`, for a caller that hands over many files at about the same time, each on its own (the
+   * Takes one file, for a caller that hands over many at about the same time, each on its own (the
    * watcher, when it finds a backlog): the files prepared meanwhile are queued together at the next
-   * turn of the event loop, in one transaction (`commit`).
+   * turn of the event loop, in one transaction (`commit`). Throws when the queue refuses it.
    */
   async takeSoon(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome> {
     const r = await this.prepare(path, version, watchKind, final);
@@ -124,7 +112,11 @@ export class Intake {
     batch.forEach((b, i) => b.settle(queued[i]!));
   }
 
-  /** `take` up to the queue: the file ready to be queued by `commit`, or why it is not taken. */
+  /**
+   * Reads, checks, classifies and hashes a file: ready to be queued by `commit`, or why it is not
+   * taken. `final`: the file has been stable for the whole incomplete-wait (or this is a one-shot
+   * run), so an incomplete file is reported now rather than looked at again later.
+   */
   async prepare(path: string, version: FileVersion, watchKind: WatchKind, final: boolean): Promise<IntakeOutcome | ReadyFile> {
     if (this.jobs.hasVersion(path, version.size, version.mtimeMs)) return { result: 'known' };
     // A small file is read once, and inspected and hashed from memory.
