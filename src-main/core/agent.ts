@@ -261,18 +261,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       const next: typeof pending = new Map();
       // Files ready to be queued: queued together at each turn of the event loop below (Intake.commit).
       const ready: ReadyFile[] = [];
-      const queueReady = () => {
-        if (ready.length === 0) return;
-        let refused: Error | null = null;
-        for (const r of this.intake.commit(ready.splice(0))) {
-          if (r.result === 'refused') refused ??= r.error;
-          else tally(r);
-        }
-        this.queue.pump();
-        // The queue's database failed: the run stops, as it would have at that file alone.
-        if (refused !== null) throw refused;
-      };
-      const tally = (r: IntakeOutcome, file = '', p?: Pending) => {
+      /** Counts what happened to a file; 'moved-on' is looked at again, by the caller. */
+      const tally = (r: IntakeOutcome, file: string) => {
         if (r.result === 'known') summary.alreadyKnown++;
         else if (r.result === 'enqueued') {
           if (r.enqueue.outcome === 'duplicate') summary.alreadyKnown++;
@@ -280,7 +270,18 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
         }
         else if (r.result === 'incomplete') summary.incomplete.push({ file, reason: r.reason });
         else if (r.result === 'rejected') summary.rejected.push({ file, reason: r.reason });
-        else if (p) next.set(file, { folder: p.folder, v: versionOf(file) });
+      };
+      const queueReady = () => {
+        if (ready.length === 0) return;
+        const batch = ready.splice(0);
+        let refused: Error | null = null;
+        for (const [i, r] of this.intake.commit(batch).entries()) {
+          if (r.result === 'refused') refused ??= r.error;
+          else tally(r, batch[i]!.job.sourcePath);
+        }
+        this.queue.pump();
+        // The queue's database failed: the run stops, as it would have at that file alone.
+        if (refused !== null) throw refused;
       };
       let yielded = performance.now();
       for (const [file, p] of pending) {
@@ -299,7 +300,8 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
         if (v.size > WHOLE_READ_MAX) queueReady();
         const r = await this.intake.prepare(file, v, p.folder.kind, true);
         if (r.result === 'ready') ready.push(r);
-        else tally(r, file, p);
+        else if (r.result === 'moved-on') next.set(file, { folder: p.folder, v: versionOf(file) });
+        else tally(r, file);
       }
       queueReady();
       pending = next;
