@@ -156,6 +156,10 @@ export class DecryptError extends Error {
 /** Turns what the SDK throws into a sentence that says what went wrong with which object. */
 export function describeDecryptFailure(error: unknown, what: string): DecryptError {
   const m = error instanceof Error ? error.message : String(error);
+  // A key in the keychain that the object names but that could not be read (crypto/keyrings.ts): the
+  // SDK's multi-keyring reports its children's errors inside its own message.
+  const keychain = /(?:SecretStoreError|KeyError): ([^\n]*keychain[^\n]*)/.exec(m);
+  if (keychain) return new DecryptError(`${what}: its key could not be read: ${keychain[1]}`);
   if (/unencryptedDataKey|no.*keyring|Unable to decrypt data key|did not (?:match|decrypt)|No Encrypted Data Keys/i.test(m)) {
     return new DecryptError(`${what}: none of this machine's keys can open it (it was encrypted for other keys)`);
   }

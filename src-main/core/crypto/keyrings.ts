@@ -1,7 +1,9 @@
 // Builds the AWS Encryption SDK keyrings from the configuration: one multi-keyring that wraps each
 // object's data key under every configured key (encrypting), and one that holds every key this
 // machine knows (decrypting), so that objects written before a rotation stay readable.
-import { MultiKeyringNode, type KeyringNode, type NodeAlgorithmSuite } from '@aws-crypto/material-management-node';
+import {
+  KeyringNode, MultiKeyringNode, type EncryptedDataKey, type NodeAlgorithmSuite, type NodeDecryptionMaterial,
+} from '@aws-crypto/material-management-node';
 import { RawAesKeyringNode, RawAesWrappingSuiteIdentifier } from '@aws-crypto/raw-aes-keyring-node';
 import { _onEncrypt } from '@aws-crypto/raw-keyring';
 import { RawRsaKeyringNode } from '@aws-crypto/raw-rsa-keyring-node';
@@ -138,8 +140,58 @@ export function keyringFromKeyFile(file: KeyFile): KeyringNode {
 }
 
 /**
+ * A key kept in the OS keychain, read from it only when an object names it among its data keys, so
+ * that opening an object reads no other entry: a locked or unreadable entry of another key (an
+ * unlock prompt dismissed, a keychain busy) cannot stop it, and neither can a hundred rotated keys
+ * cost a hundred reads. A failed read is not kept: the next object that names the key asks again.
+ */
+class KeychainKeyring extends KeyringNode {
+  private reading: Promise<KeyringNode> | null = null;
+
+  constructor(private readonly type: 'aes' | 'rsa', private readonly keyId: string, private readonly secrets: SecretStore) {
+    super();
+  }
+
+  private get entry(): string {
+    return this.type === 'aes' ? SECRET_NAMES.aesKey(this.keyId) : SECRET_NAMES.rsaPrivateKey(this.keyId);
+  }
+
+  /** The raw keyrings' own test of whether a data key is theirs (their `_filter`). */
+  private names(edk: EncryptedDataKey): boolean {
+    return edk.providerId === KEY_NAMESPACE && (this.type === 'aes' ? edk.providerInfo.startsWith(this.keyId) : edk.providerInfo === this.keyId);
+  }
+
+  _onEncrypt(): never {
+    throw new KeyError(`keychain entry ${this.entry} is a decrypting key only`);
+  }
+
+  async _onDecrypt(material: NodeDecryptionMaterial, edks: EncryptedDataKey[]): Promise<NodeDecryptionMaterial> {
+    if (!edks.some((edk) => this.names(edk))) return material;
+    return (await this.keyring()).onDecrypt(material, edks);
+  }
+
+  private keyring(): Promise<KeyringNode> {
+    if (!this.reading) {
+      const reading = this.read();
+      this.reading = reading;
+      reading.catch(() => { if (this.reading === reading) this.reading = null; });
+    }
+    return this.reading;
+  }
+
+  private async read(): Promise<KeyringNode> {
+    const value = await this.secrets.get(this.entry);
+    if (!value) throw new KeyError(`keychain entry ${this.entry} is gone or empty`);
+    return this.type === 'aes'
+      ? aesKeyring(this.keyId, aesKeyBytes(value, `keychain entry ${this.entry}`))
+      : rsaKeyring(this.keyId, { privateKey: createPrivateKey(value).export({ type: 'pkcs8', format: 'pem' }).toString() });
+  }
+}
+
+/**
  * Every key this machine can decrypt with: configured AES keys (file or keychain), old key files,
- * every AES and RSA private key in the keychain, and KMS keys by ARN.
+ * every AES and RSA private key in the keychain (each read only when an object needs it:
+ * KeychainKeyring), and KMS keys by ARN.
  */
 export async function buildDecryptKeyring(cfg: EncryptionConfig, secrets: SecretStore | null): Promise<KeyringNode | null> {
   const children: KeyringNode[] = [];
@@ -170,13 +222,11 @@ export async function buildDecryptKeyring(cfg: EncryptionConfig, secrets: Secret
   if (secrets && names) {
     for (const name of names.filter((n) => n.startsWith('aes-key:'))) {
       const keyId = name.slice('aes-key:'.length);
-      const value = await secrets.get(name);
-      if (value) add(`aes:${keyId}`, () => aesKeyring(keyId, aesKeyBytes(value, `keychain entry ${name}`)));
+      add(`aes:${keyId}`, () => new KeychainKeyring('aes', keyId, secrets));
     }
     for (const name of names.filter((n) => n.startsWith('rsa-private:'))) {
       const keyId = name.slice('rsa-private:'.length);
-      const pem = await secrets.get(SECRET_NAMES.rsaPrivateKey(keyId));
-      if (pem) add(`rsa:${keyId}`, () => rsaKeyring(keyId, { privateKey: createPrivateKey(pem).export({ type: 'pkcs8', format: 'pem' }).toString() }));
+      add(`rsa:${keyId}`, () => new KeychainKeyring('rsa', keyId, secrets));
     }
   }
   if (children.length === 0) return null;

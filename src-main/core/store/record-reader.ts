@@ -40,11 +40,21 @@ export class RecordReader {
 
   constructor(private readonly store: ObjectStore, private readonly encryption: EncryptionConfig, private readonly secrets: SecretStore | null) {}
 
+  /** Every key this machine decrypts with, built once; built again after a failure (a key file being restored). */
+  private decryptKeys(): Promise<KeyringNode | null> {
+    if (!this.keyring) {
+      const building = buildDecryptKeyring(this.encryption, this.secrets);
+      this.keyring = building;
+      building.catch(() => { if (this.keyring === building) this.keyring = null; });
+    }
+    return this.keyring;
+  }
+
   /** Writes the original bytes of `key` to `outPath`; returns the original name when the object kept one. */
   async save(key: string, outPath: string): Promise<{ originalName: string | null }> {
     const { body, info } = await this.store.get(key);
     const format = info.metadata?.[METADATA.format] ?? 'plain';
-    const keyring = format === 'plain' ? null : await (this.keyring ??= buildDecryptKeyring(this.encryption, this.secrets));
+    const keyring = format === 'plain' ? null : await this.decryptKeys();
     const header = await writeDecrypted(body, format, keyring, outPath, `${this.store.location}/${key}`);
     return { originalName: header?.originalName ?? null };
   }
