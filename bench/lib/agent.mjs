@@ -69,7 +69,7 @@ export function agentEnv(store, extra = {}) {
  * parked in needs-attention or failed (read from the database every second) ends the run at once
  * instead of waiting for the agent's retries.
  */
-export async function agentOnce(configFile, env, { nodeArgs = [], timeoutMs = 600_000, db } = {}) {
+export async function agentOnce(configFile, env, { nodeArgs = [], timeoutMs = 600_000, db, cli = CLI } = {}) {
   let parked = null;
   let watchdog = null;
   const onSpawn = (child) => {
@@ -85,7 +85,7 @@ export async function agentOnce(configFile, env, { nodeArgs = [], timeoutMs = 60
       } catch { /* schema not there yet, or busy */ }
     }, 1000);
   };
-  const r = await run(process.execPath, [...nodeArgs, CLI, 'agent', '--config', configFile, '--once', '--quiet'], { env, timeoutMs, onSpawn })
+  const r = await run(process.execPath, [...nodeArgs, cli, 'agent', '--config', configFile, '--once', '--quiet'], { env, timeoutMs, onSpawn })
     .finally(() => clearInterval(watchdog));
   if (parked) throw new Error(`agent --once stopped by the bench: ${parked}`);
   if (r.signal === 'SIGKILL') throw new Error(`agent --once did not finish within ${timeoutMs / 1000} s`);

@@ -20,6 +20,9 @@ function figures(base, data, wallS, usage) {
     ...base, files: data.files.length, bytes: data.bytes, wallS,
     mbPerS: data.bytes / 1e6 / wallS, filesPerS: data.files.length / wallS,
     cpuS: usage?.cpuS ?? null, cpuSPerGB: usage ? usage.cpuS / gb : null, maxRssMB: usage ? usage.maxRssBytes / 1e6 : null,
+    // The agent's main thread (HTTP, SQLite, intake): busy % of the wall time, and its own CPU.
+    mainBusyPct: usage?.mainBusyS != null ? (100 * usage.mainBusyS) / wallS : null,
+    mainCpuSPerGB: usage?.mainCpuS != null ? usage.mainCpuS / gb : null,
   };
 }
 
@@ -39,9 +42,10 @@ function serverFigures(r, data, toolCpuS) {
 
 /**
  * One `agent --once` pass over `data.dir`. `plain`: without client-side encryption
- * (`encryption.mode` "sse-only"), to show what encryption costs (bench --extra).
+ * (`encryption.mode` "sse-only"), to show what encryption costs (bench --extra). `cli`: another
+ * build of the command (a copy of dist/medrelay.mjs), to compare two builds run by run.
  */
-export async function runAgent(ctx, workload, data, rep, { windowMs, nodeArgs = [], label = 'agent', plain = false } = {}) {
+export async function runAgent(ctx, workload, data, rep, { windowMs, nodeArgs = [], label = 'agent', plain = false, cli } = {}) {
   const bucket = await freshBucket(ctx.store, `${workload}-${label}`, ctx.runId);
   // A fresh folder (queue database) for every run, redos included: nothing may be known already.
   ctx.runCount = (ctx.runCount ?? 0) + 1;
@@ -50,7 +54,7 @@ export async function runAgent(ctx, workload, data, rep, { windowMs, nodeArgs = 
     store: ctx.store, bucket, encryption: plain ? SSE_ONLY : ctx.encryption, windowMs, concurrency: CONCURRENCY,
     watch: [{ path: data.dir, kind: workload === 'A' ? 'dicom' : 'ecg' }],
   });
-  const r = await measured(ctx.store.serverPids, () => agentOnce(cfg.file, agentEnv(ctx.store), { nodeArgs, db: cfg.db, timeoutMs: ctx.runTimeoutMs }));
+  const r = await measured(ctx.store.serverPids, () => agentOnce(cfg.file, agentEnv(ctx.store), { nodeArgs, db: cfg.db, timeoutMs: ctx.runTimeoutMs, ...(cli ? { cli } : {}) }));
   const p = phases(cfg.db);
   if (p.done !== data.files.length || p.jobs !== data.files.length || p.firstQueued < r.startedAt) {
     throw new Error(`agent delivered ${p.done} of ${data.files.length} files on ${workload} (${p.jobs} jobs in its queue)`);

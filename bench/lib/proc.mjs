@@ -65,7 +65,10 @@ export function parseUsage(stderr, tag = 'medrelay-usage') {
   const line = stderr.split('\n').reverse().find((l) => l.startsWith(`${tag} `));
   if (!line) return null;
   const u = JSON.parse(line.slice(tag.length + 1));
-  return { cpuS: u.userCpuSeconds + u.systemCpuSeconds, userS: u.userCpuSeconds, sysS: u.systemCpuSeconds, maxRssBytes: u.maxRssBytes };
+  return {
+    cpuS: u.userCpuSeconds + u.systemCpuSeconds, userS: u.userCpuSeconds, sysS: u.systemCpuSeconds, maxRssBytes: u.maxRssBytes,
+    mainCpuS: u.mainThreadCpuSeconds ?? null, mainBusyS: u.mainThreadBusySeconds ?? null,
+  };
 }
 
 /** Runs under /usr/bin/time for the child's CPU seconds and peak RSS. */

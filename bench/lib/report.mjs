@@ -3,7 +3,7 @@
 import { median, round } from './stats.mjs';
 
 const TOOLS = ['agent', 'sdk', 'rclone', 'rclone-crypt', 'agent-plain', 'sdk-unsigned'];
-const METRICS = ['wallS', 'mbPerS', 'filesPerS', 'cpuSPerGB', 'maxRssMB', 'serverCpuSPerGB', 'machineBusyPct', 'otherPct'];
+const METRICS = ['wallS', 'mbPerS', 'filesPerS', 'cpuSPerGB', 'maxRssMB', 'serverCpuSPerGB', 'machineBusyPct', 'otherPct', 'mainBusyPct', 'mainCpuSPerGB'];
 
 export function aggregate(runs) {
   const out = {};
@@ -108,6 +108,10 @@ export function table(result) {
     const s = agg[w].agent?.split;
     if (s) {
       lines.push(`  agent split: spawn→first queued ${f(s.startToFirstQueuedS)} s (start-up, listing, ${result.settings.onceWindowMs} ms window, first intake), intake (inspect+hash+enqueue) ${f(s.intakeS)} s, upload ${f(s.uploadS)} s (${f(s.uploadPhaseMBPerS, 1)} MB/s), exit ${f(s.exitS)} s`);
+    }
+    const ag = agg[w].agent;
+    if (ag?.mainBusyPct != null) {
+      lines.push(`  agent main thread: busy ${f(ag.mainBusyPct, 0)} % of the wall time, ${f(ag.mainCpuSPerGB)} of its ${f(ag.cpuSPerGB)} CPU-s/GB (the rest: the sealing worker, V8's and libuv's threads)`);
     }
     const { experiments, ...vs } = rat[w] ?? {};
     for (const [k, r] of Object.entries(vs)) {
