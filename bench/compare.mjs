@@ -1,6 +1,7 @@
 // Compares builds of the command run by run on one workload: each repetition runs every build (and
 // the bare SDK) in rotating order, each into a fresh RGW, and prints files/s, CPU and the main
-// thread's busy share. The machine drifts ±20 % between runs, so a change shows only in pairs.
+// thread's busy share. The machine drifts ±20 % between runs: run it again with the builds in the
+// other order before believing a difference of less than about 10 % (bench/README.md).
 // A build is the three files of dist/ (medrelay.mjs, medrelay-cli.mjs, seal-worker.mjs) copied to a
 // folder under dist/, so that its packages still resolve from node_modules:
 //   npm run build && mkdir -p dist/cmp/before && cp dist/medrelay*.mjs dist/seal-worker.mjs dist/cmp/before/
@@ -13,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareEncryption } from './lib/agent.mjs';
 import { runAgent, runSdk } from './lib/bulk.mjs';
+import { waitQuiet } from './lib/proc.mjs';
 import { median } from './lib/stats.mjs';
 import { openStore } from './lib/store.mjs';
 import { FULL, generateA, generateB } from './lib/workloads.mjs';
@@ -38,6 +40,8 @@ try {
       const t = tools[(i + rep - 1) % tools.length];
       await ctx.store?.stop();
       ctx.store = await openStore(tmp);
+      // As bench/run.mjs: the last run's store may still be going away.
+      await waitQuiet({ maxS: 15 });
       const r = t.cli ? await runAgent(ctx, w, data, rep, { windowMs: 200, cli: t.cli, label: t.name.replace(' ', '-') }) : await runSdk(ctx, w, data, rep);
       rows.get(t.name).push(r);
       console.log(`${w} rep ${rep} ${t.name.padEnd(8)} ${f(r.wallS)} s  ${f(r.filesPerS, 1)} files/s  ${f(r.mbPerS, 1)} MB/s  ${f(r.cpuSPerGB)} CPU-s/GB  srv ${f(r.serverCpuSPerGB)}  main busy ${f(r.mainBusyPct, 0)} %  main ${f(r.mainCpuSPerGB)} CPU-s/GB`);
