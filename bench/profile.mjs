@@ -20,6 +20,21 @@ const { openStore } = await import('./lib/store.mjs');
 const { FULL, generateA, generateB, QUICK } = await import('./lib/workloads.mjs');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The profiles `--cpu-prof` wrote to `dir`, one per thread (its file name ends with
+ * `.<pid>.<thread id>.<sequence>.cpuprofile`; the main thread is thread 0), copied to `outDir` as
+ * `<name>-main.cpuprofile` and `<name>-thread<id>.cpuprofile` and summarised.
+ */
+function threadProfiles(dir, name) {
+  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, thread: Number(f.split('.').at(-3)) }))
+    .sort((a, b) => a.thread - b.thread)
+    .map(({ f, thread }) => {
+      copyFileSync(join(dir, f), join(outDir, `${name}-${thread === 0 ? 'main' : `thread${thread}`}.cpuprofile`));
+      return { thread, summary: summarize(join(dir, f)) };
+    });
+}
 const INSTRUMENT = fileURLToPath(new URL('./lib/instrument.mjs', import.meta.url));
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -43,26 +58,24 @@ try {
     const profDir = join(tmp, `prof-${w}`);
     // Two passes: a clean CPU profile, then the counters (whose wrappers would show in the profile).
     const r = await runAgent(ctx, w, data, 1, { windowMs: 200, label: 'profile', nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '500'] });
-    const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    copyFileSync(join(profDir, prof), join(outDir, `agent-${w}.cpuprofile`));
-    const s = summarize(join(profDir, prof));
+    const [main, ...workers] = threadProfiles(profDir, `agent-${w}`);
     const counted = await runAgent(ctx, w, data, 2, { windowMs: 200, label: 'instrumented', nodeArgs: ['--import', INSTRUMENT] });
     const line = counted.stderr.split('\n').find((l) => l.startsWith('bench-instrument '));
     const instrLine = line ? JSON.parse(line.slice('bench-instrument '.length)) : null;
-    summary.workloads[w] = { run: { wallS: r.wallS, mbPerS: r.mbPerS, filesPerS: r.filesPerS, cpuSPerGB: r.cpuSPerGB, maxRssMB: r.maxRssMB, split: r.split }, instrument: instrLine, profile: s };
+    summary.workloads[w] = { run: { wallS: r.wallS, mbPerS: r.mbPerS, filesPerS: r.filesPerS, cpuSPerGB: r.cpuSPerGB, maxRssMB: r.maxRssMB, split: r.split }, instrument: instrLine, profile: main.summary,
+      workerProfiles: workers.map((t) => ({ thread: t.thread, ...t.summary })) };
     rmSync(join(tmp, 'data', w), { recursive: true, force: true });
   }
   if (only.includes('R')) {
     // The agent restarted on a queue of 100,000 jobs, profiled for its first seconds of draining.
     const profDir = join(tmp, 'prof-R');
     const r = await runRestart(ctx, spec.R, 1, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '500'] });
-    const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    copyFileSync(join(profDir, prof), join(outDir, 'agent-R.cpuprofile'));
+    const [main] = threadProfiles(profDir, 'agent-R');
     const counted = await runRestart({ ...ctx, tmp: join(tmp, 'second'), runId: `${ctx.runId}i` }, spec.R, 1, { nodeArgs: ['--import', INSTRUMENT] });
     const line = counted.runs[0].stderr.split('\n').find((l) => l.startsWith('bench-instrument '));
     summary.workloads.R = {
       run: { firstDoneS: r.firstDoneS, backlogFilesPerS: r.backlogFilesPerS, queuedJobs: r.queuedJobs },
-      instrument: line ? JSON.parse(line.slice('bench-instrument '.length)) : null, profile: summarize(join(profDir, prof)),
+      instrument: line ? JSON.parse(line.slice('bench-instrument '.length)) : null, profile: main.summary,
     };
   }
 } finally {
@@ -80,6 +93,12 @@ for (const [w, s] of Object.entries(summary.workloads)) {
   for (const f of p.topSelf.slice(0, 20)) console.log(`  ${String(f.ms).padStart(7)} ms ${String(f.pctOfBusy).padStart(5)} %  ${f.name}`);
   console.log('MedRelay functions, inclusive:');
   for (const f of p.topInclusive.slice(0, 15)) console.log(`  ${String(f.ms).padStart(7)} ms ${String(f.pctOfBusy).padStart(5)} %  ${f.name}`);
+  for (const t of s.workerProfiles ?? []) {
+    console.log(`worker thread ${t.thread} (the sealing worker): ${t.busyMs} ms busy of ${t.totalMs} ms; by origin:`);
+    for (const o of t.byOrigin.slice(0, 6)) console.log(`  ${String(o.ms).padStart(7)} ms ${String(o.pctOfBusy).padStart(5)} %  ${o.name}`);
+    console.log('  top self time:');
+    for (const f of t.topSelf.slice(0, 10)) console.log(`  ${String(f.ms).padStart(7)} ms ${String(f.pctOfBusy).padStart(5)} %  ${f.name}`);
+  }
   const i = s.instrument;
   if (i) {
     console.log(`sqlite: ${i.sqlite.statements} statements (${i.sqlite.statementMs} ms), ${i.sqlite.prepares} prepares (${i.sqlite.prepareMs} ms), ${i.sqlite.transactions} explicit transactions, ${i.sqlite.autocommitWrites} autocommit writes`);
