@@ -182,9 +182,15 @@ class KeychainKeyring extends KeyringNode {
   private async read(): Promise<KeyringNode> {
     const value = await this.secrets.get(this.entry);
     if (!value) throw new KeyError(`keychain entry ${this.entry} is gone or empty`);
-    return this.type === 'aes'
-      ? aesKeyring(this.keyId, aesKeyBytes(value, `keychain entry ${this.entry}`))
-      : rsaKeyring(this.keyId, { privateKey: createPrivateKey(value).export({ type: 'pkcs8', format: 'pem' }).toString() });
+    if (this.type === 'aes') return aesKeyring(this.keyId, aesKeyBytes(value, `keychain entry ${this.entry}`));
+    let pem: string;
+    try {
+      pem = createPrivateKey(value).export({ type: 'pkcs8', format: 'pem' }).toString();
+    } catch (e) {
+      // Named as a key problem: OpenSSL's own words ("unsupported") would read as a damaged object.
+      throw new KeyError(`keychain entry ${this.entry} does not hold an RSA private key (${(e as Error).message})`);
+    }
+    return rsaKeyring(this.keyId, { privateKey: pem });
   }
 }
 

@@ -121,6 +121,19 @@ describe('keys in the keychain, for decrypting', () => {
     expect((await open(keyring, await seal(old), 'unlocked.pdf')).equals(plain)).toBe(true);
     expect(secrets.reads).toEqual(['aes-key:rotated-1', 'aes-key:rotated-1']);
   });
+
+  it('says which entry is wrong when the one an object needs does not hold a key, and opens the others', async () => {
+    const secrets = keychain();
+    await secrets.set('aes-key:rotated-1', Buffer.alloc(16).toString('base64'));
+    await secrets.set(`rsa-private:${rsaId}`, 'not a PEM');
+    const keyring = await buildDecryptKeyring(encryptionSchema.parse({ keyrings: [{ type: 'aes', keyId: 'site-1', keyFile }] }), secrets);
+    await expect(open(keyring, await seal(aesKeyring('rotated-1', Buffer.from(rotated, 'base64'))), 'short-key.pdf')).rejects.toThrow(
+      'its key could not be read: keychain entry aes-key:rotated-1 does not hold a 256-bit AES key (16 bytes)');
+    const byRsa = await seal(await buildEncryptKeyring(encryptionSchema.parse({ keyrings: [{ type: 'rsa', publicKeyFile: writePublic(rsa.publicPem) }] }), null));
+    await expect(open(keyring, byRsa, 'bad-pem.pdf')).rejects.toThrow(`its key could not be read: keychain entry rsa-private:${rsaId} does not hold an RSA private key`);
+    const other = await secrets.get('aes-key:other-2');
+    expect((await open(keyring, await seal(aesKeyring('other-2', Buffer.from(other!, 'base64'))), 'other.pdf')).equals(plain)).toBe(true);
+  });
 });
 
 function writePublic(pem: string): string {
