@@ -40,6 +40,11 @@ async function objectBytes(bucket: string, key: string): Promise<Buffer> {
   return Buffer.from(await r.Body!.transformToByteArray());
 }
 
+/** A command that must succeed; its output says why when it does not. */
+function expectOk(r: { code: number | null; stdout: string; stderr: string }): void {
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+}
+
 /** Every file under `dir`, for the secret scan. */
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -55,7 +60,7 @@ describe('keys and credentials in the OS keychain', () => {
     const config = writeConfig(dir, bucket, { keyrings: [{ type: 'aes', keyId }] });
     const env = bareEnv();
 
-    expect((await runCli(['keys', 'init', '--key-id', keyId], { env })).code).toBe(0);
+    expectOk(await runCli(['keys', 'init', '--key-id', keyId], { env }));
     const s3 = s3Config();
     const login = await runCli(['login', '--config', config, '--access-key-id', s3.accessKeyId], { env, input: `${s3.secretAccessKey}\n` });
     expect(login.code, login.stderr).toBe(0);
@@ -72,12 +77,12 @@ describe('keys and credentials in the OS keychain', () => {
     expect(stored.includes(original.subarray(0, 32))).toBe(false);
 
     const back = join(dir, 'back.pdf');
-    expect((await runCli(['get', '--config', config, '--key', key, '--out', back], { env })).code).toBe(0);
+    expectOk(await runCli(['get', '--config', config, '--key', key, '--out', back], { env }));
     expect(readFileSync(back).equals(original)).toBe(true);
 
     // Recovery: the key exported to a file, the object downloaded, no configuration.
     const escrow = join(outside, 'site.key.json');
-    expect((await runCli(['keys', 'export', '--key-id', keyId, '--file', escrow], { env })).code).toBe(0);
+    expectOk(await runCli(['keys', 'export', '--key-id', keyId, '--file', escrow], { env }));
     expect(statSync(escrow).mode & 0o777).toBe(0o600);
     writeFileSync(join(outside, 'object.bin'), stored);
     const rec = await runCli(['decrypt', '--key-file', escrow, join(outside, 'object.bin'), join(outside, 'object.pdf')], { env: bareEnv() });
@@ -90,12 +95,12 @@ describe('keys and credentials in the OS keychain', () => {
     const newKeyId = (JSON.parse(readFileSync(config, 'utf8')) as { encryption: { keyrings: { keyId: string }[] } }).encryption.keyrings[0]!.keyId;
     expect(newKeyId).not.toBe(keyId);
     await writeSampleRecords(join(dir, 'inbox'), new Date(2024, 8, 10, 8, 0, 0));
-    expect((await runCli(['agent', '--config', config, '--once'], { env })).code).toBe(0);
+    expectOk(await runCli(['agent', '--config', config, '--once'], { env }));
     const newKey = 'ecg-reports/2024/09/10/ECG_Report_20240910_080000.pdf';
     const newHead = await testS3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: newKey }));
     expect(newHead.Metadata?.['medrelay-key-ids']).toBe(`aes:${newKeyId}`);
     const oldBack = join(dir, 'old-back.pdf');
-    expect((await runCli(['get', '--config', config, '--key', key, '--out', oldBack], { env })).code).toBe(0);
+    expectOk(await runCli(['get', '--config', config, '--key', key, '--out', oldBack], { env }));
     expect(readFileSync(oldBack).equals(original)).toBe(true);
 
     // One flipped byte: a clear refusal, no output file.
@@ -130,18 +135,18 @@ describe('keys and credentials in the OS keychain', () => {
     const bucket = await freshBucket('rsa');
     const pub = join(dir, 'reader.pub.pem');
     const priv = join(reader, 'reader.key.json');
-    expect((await runCli(['keys', 'init', '--rsa', '--out', pub, '--file', priv])).code).toBe(0);
+    expectOk(await runCli(['keys', 'init', '--rsa', '--out', pub, '--file', priv]));
     const config = writeConfig(dir, bucket, { keyrings: [{ type: 'rsa', publicKeyFile: pub }] });
     const s3 = s3Config();
-    await runCli(['login', '--config', config, '--access-key-id', s3.accessKeyId], { input: `${s3.secretAccessKey}\n` });
+    expectOk(await runCli(['login', '--config', config, '--access-key-id', s3.accessKeyId], { input: `${s3.secretAccessKey}\n` }));
     const files = await writeSampleRecords(join(dir, 'inbox'), new Date(2024, 8, 11, 8, 0, 0));
-    expect((await runCli(['agent', '--config', config, '--once'], { env: bareEnv() })).code).toBe(0);
+    expectOk(await runCli(['agent', '--config', config, '--once'], { env: bareEnv() }));
     const key = 'ecg-reports/2024/09/11/ECG_Report_20240911_080000.pdf';
     const denied = await runCli(['get', '--config', config, '--key', key, '--out', join(dir, 'x.pdf')], { env: bareEnv() });
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/none of this machine's keys can open it|holds no key/);
     // The reading station imports its private key into its keychain and reads.
-    expect((await runCli(['keys', 'import', '--key-file', priv])).code).toBe(0);
+    expectOk(await runCli(['keys', 'import', '--key-file', priv]));
     const ok = await runCli(['get', '--config', config, '--key', key, '--out', join(reader, 'x.pdf')], { env: bareEnv() });
     expect(ok.code, ok.stderr).toBe(0);
     expect(readFileSync(join(reader, 'x.pdf')).equals(readFileSync(files[0]!))).toBe(true);
