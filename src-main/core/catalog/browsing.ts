@@ -8,6 +8,7 @@ import { DecryptError } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-files.js';
 import { buildDecryptKeyring } from '../crypto/keyrings.js';
 import type { Db } from '../db/open.js';
+import { keptUnlessRejected } from '../kept.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RecordReader } from '../store/record-reader.js';
 import { StoreError, type ObjectStore } from '../store/types.js';
@@ -33,23 +34,17 @@ export class Browsing {
   /** The day index writer; the queue calls `index.recordDelivered(job)` once a job's object is committed. */
   readonly index: IndexWriter;
   readonly sharer: Sharer;
-  private keyring: Promise<KeyringNode | null> | null = null;
 
   constructor(db: Db, private readonly store: ObjectStore, private readonly records: RecordReader, config: ResolvedConfig,
     secrets: SecretStore | null, opts: { now?: () => number; log?: (m: string) => void } = {}) {
     const prefix = config.store.prefix ?? '';
     this.catalog = new Catalog(db, store, { layout: config.layout, prefix, encryption: config.encryption, secrets, ...(opts.now ? { now: opts.now } : {}) });
     this.index = new IndexWriter(db, store, { workstationId: config.workstationId, prefix, ...(opts.now ? { now: opts.now } : {}), ...(opts.log ? { log: opts.log } : {}) });
-    const decryptKeys = () => {
-      this.keyring ??= buildDecryptKeyring(config.encryption, secrets);
-      this.keyring.catch(() => { this.keyring = null; });
-      return this.keyring;
-    };
-    this.decryptKeys = decryptKeys;
-    this.sharer = new Sharer(store, { prefix, workstationId: config.workstationId, keyring: decryptKeys, ...(opts.now ? { now: opts.now } : {}) });
+    this.decryptKeys = keptUnlessRejected(() => buildDecryptKeyring(config.encryption, secrets));
+    this.sharer = new Sharer(store, { prefix, workstationId: config.workstationId, keyring: this.decryptKeys, ...(opts.now ? { now: opts.now } : {}) });
   }
 
-  /** Every key this machine decrypts with (built once). */
+  /** Every key this machine decrypts with (built once; again after a failure). */
   readonly decryptKeys: () => Promise<KeyringNode | null>;
 
   readonly api: BrowseMethods = {

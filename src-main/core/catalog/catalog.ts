@@ -2,12 +2,12 @@
 // encrypted index objects, decrypted here; a pack stands in for the small objects it covers),
 // keeps it in the catalog, and answers day pages, calendar and search from there. A day opened once re-opens from SQLite, offline too; a refresh
 // reads only index objects it has not seen and drops what the store no longer holds.
-import type { KeyringNode } from '@aws-crypto/material-management-node';
 import type { CalendarPage, CatalogRecord, DayPage, RecordSearch, SearchResult } from '../../../src-shared/api.js';
 import { dayPrefixes, describeKey, type KeyLayout } from '../../../src-shared/keys.js';
 import type { EncryptionConfig } from '../config/schema.js';
 import { buildDecryptKeyring } from '../crypto/keyrings.js';
 import type { Db } from '../db/open.js';
+import { keptUnlessRejected } from '../kept.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from '../store/errors.js';
 import { METADATA, StoreError, type ObjectInfo, type ObjectStore } from '../store/types.js';
@@ -70,7 +70,11 @@ export class Catalog {
   readonly repo: CatalogRepository;
   private readonly keys: KeyReader;
   private readonly partsCache = new Map<string, KeyParts | null>();
-  private opener: Promise<IndexOpener> | null = null;
+  /** Opens index objects with every key this machine has (built once; again after a failure). */
+  private readonly indexOpener = keptUnlessRejected(async () => {
+    const sseOnly = this.opts.encryption.mode === 'sse-only';
+    return new IndexOpener(sseOnly ? null : await buildDecryptKeyring(this.opts.encryption, this.opts.secrets), sseOnly);
+  });
   private readonly now: () => number;
   /** One refresh per day at a time: a second caller shares the first one's work. */
   private readonly refreshing = new Map<string, Promise<RefreshStats>>();
@@ -90,13 +94,6 @@ export class Catalog {
     }
     return p;
   };
-
-  private indexOpener(): Promise<IndexOpener> {
-    this.opener ??= (this.opts.encryption.mode === 'sse-only' ? Promise.resolve(null) : buildDecryptKeyring(this.opts.encryption, this.opts.secrets))
-      .then((k: KeyringNode | null) => new IndexOpener(k, this.opts.encryption.mode === 'sse-only'));
-    this.opener.catch(() => { this.opener = null; });
-    return this.opener;
-  }
 
   /** Reads one day from the store into the catalog. */
   refreshDay(date: string): Promise<RefreshStats> {

@@ -10,6 +10,7 @@ import { RawRsaKeyringNode } from '@aws-crypto/raw-rsa-keyring-node';
 import { constants, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EncryptionConfig, KeyringConfig } from '../config/schema.js';
+import { keptUnlessRejected } from '../kept.js';
 import { SECRET_NAMES, SecretStoreError, type SecretStore } from '../secrets/secret-store.js';
 import { aesKeyBytes, aesKeyFromKeychain, KeyError, readKeyFile, rsaKeyIdOf, type KeyFile } from './key-files.js';
 
@@ -146,7 +147,7 @@ export function keyringFromKeyFile(file: KeyFile): KeyringNode {
  * cost a hundred reads. A failed read is not kept: the next object that names the key asks again.
  */
 class KeychainKeyring extends KeyringNode {
-  private reading: Promise<KeyringNode> | null = null;
+  private readonly keyring = keptUnlessRejected(() => this.read());
 
   constructor(private readonly type: 'aes' | 'rsa', private readonly keyId: string, private readonly secrets: SecretStore) {
     super();
@@ -168,15 +169,6 @@ class KeychainKeyring extends KeyringNode {
   async _onDecrypt(material: NodeDecryptionMaterial, edks: EncryptedDataKey[]): Promise<NodeDecryptionMaterial> {
     if (!edks.some((edk) => this.names(edk))) return material;
     return (await this.keyring()).onDecrypt(material, edks);
-  }
-
-  private keyring(): Promise<KeyringNode> {
-    if (!this.reading) {
-      const reading = this.read();
-      this.reading = reading;
-      reading.catch(() => { if (this.reading === reading) this.reading = null; });
-    }
-    return this.reading;
   }
 
   private async read(): Promise<KeyringNode> {

@@ -8,6 +8,7 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { EncryptionConfig } from '../config/schema.js';
 import { buildDecryptKeyring } from '../crypto/keyrings.js';
+import { keptUnlessRejected } from '../kept.js';
 import { DecryptError, decrypting, describeDecryptFailure, stripNamedHeader, type NamedHeader } from '../crypto/envelope.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { METADATA, StoreError, type ObjectStore } from './types.js';
@@ -36,19 +37,10 @@ export async function writeDecrypted(body: Readable, format: string, keyring: Ke
 }
 
 export class RecordReader {
-  private keyring: Promise<KeyringNode | null> | null = null;
+  /** Every key this machine decrypts with, built once; built again after a failure (a key file being restored). */
+  private readonly decryptKeys = keptUnlessRejected(() => buildDecryptKeyring(this.encryption, this.secrets));
 
   constructor(private readonly store: ObjectStore, private readonly encryption: EncryptionConfig, private readonly secrets: SecretStore | null) {}
-
-  /** Every key this machine decrypts with, built once; built again after a failure (a key file being restored). */
-  private decryptKeys(): Promise<KeyringNode | null> {
-    if (!this.keyring) {
-      const building = buildDecryptKeyring(this.encryption, this.secrets);
-      this.keyring = building;
-      building.catch(() => { if (this.keyring === building) this.keyring = null; });
-    }
-    return this.keyring;
-  }
 
   /** Writes the original bytes of `key` to `outPath`; returns the original name when the object kept one. */
   async save(key: string, outPath: string): Promise<{ originalName: string | null }> {
