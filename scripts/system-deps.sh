@@ -4,7 +4,7 @@
 # (driven by playwright-core, never downloaded). Installs
 # only what is missing.
 set -euo pipefail
-packages=(radosgw ceph-mon ceph-osd python3-pydicom dcmtk gnome-keyring dbus procps curl chromium)
+packages=(radosgw ceph-mon ceph-osd python3-pydicom dcmtk gnome-keyring dbus curl chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

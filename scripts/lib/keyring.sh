@@ -34,7 +34,7 @@ fi
 
 "$@"
 status=$?
-# Stop the loop before the bus goes away, or it would start the daemon again and again.
+# Stop the loop before the bus goes away, or it would start the daemon again and again; the
+# daemon itself ends with the bus (dbus-run-session stops it once this script exits).
 kill "$supervisor" 2>/dev/null
-pkill -P "$supervisor" 2>/dev/null
 exit "$status"
