@@ -102,7 +102,7 @@ for (const [w, s] of Object.entries(summary.workloads)) {
   const i = s.instrument;
   if (i) {
     console.log(`sqlite: ${i.sqlite.statements} statements (${i.sqlite.statementMs} ms), ${i.sqlite.prepares} prepares (${i.sqlite.prepareMs} ms), ${i.sqlite.transactions} explicit transactions, ${i.sqlite.autocommitWrites} autocommit writes`);
-    for (const q of i.sqlite.top.slice(0, 8)) console.log(`  ${String(q.calls).padStart(6)} × ${String(q.ms).padStart(7)} ms  ${q.source.slice(0, 110)}`);
+    for (const q of i.sqlite.top.slice(0, 8)) console.log(`  ${String(q.calls).padStart(6)} × ${String(q.ms).padStart(7)} ms (CPU ${String(q.cpuMs).padStart(6)} ms${q.autocommit ? `, ${q.autocommit} on their own` : ''})  ${q.source.slice(0, 100)}`);
     console.log(`crypto bytes: ${Object.entries(i.cryptoBytes).map(([k, v]) => `${k} ${(v / 1e6).toFixed(1)} MB`).join(', ')}`);
     console.log(`event loop: p50 ${i.eventLoop.p50Ms.toFixed(1)} ms, p99 ${i.eventLoop.p99Ms.toFixed(1)} ms, max ${i.eventLoop.maxMs.toFixed(1)} ms, ${i.eventLoop.stallsOver50ms} stalls > 50 ms (${i.eventLoop.stallMsTotal} ms)`);
   }

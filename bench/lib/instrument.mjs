@@ -12,10 +12,20 @@ const sql = new Map(); // source → { calls, ms, autocommitWrites }
 const stats = { prepares: 0, prepareMs: 0, transactions: 0, autocommitWrites: 0, statementMs: 0 };
 const bytes = {}; // "hash:sha256" → bytes
 
+/** This thread's CPU time in ms (user + system). */
+function threadCpu() {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+const TX_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
 function sqlEntry(source) {
-  const key = source.replace(/\s+/g, ' ').trim().slice(0, 160);
+  const text = source.replace(/\s+/g, ' ').trim();
+  // Head and tail: statements that share a long column list differ only at their end.
+  const key = text.length > 200 ? `${text.slice(0, 90)} … ${text.slice(-100)}` : text;
   let e = sql.get(key);
-  if (!e) sql.set(key, (e = { calls: 0, ms: 0 }));
+  if (!e) sql.set(key, (e = { calls: 0, ms: 0, cpuMs: 0, autocommit: 0 }));
   return e;
 }
 
@@ -35,6 +45,9 @@ try {
         const orig = proto[m];
         proto[m] = function (...args) {
           const s = performance.now();
+          // The thread's own CPU as well as the wall time: with both cores busy, a statement's wall
+          // time also counts the turns other threads and processes took meanwhile.
+          const c = threadCpu();
           try {
             return orig.apply(this, args);
           } finally {
@@ -42,8 +55,13 @@ try {
             const e = sqlEntry(this.source);
             e.calls++;
             e.ms += ms;
+            e.cpuMs += threadCpu() - c;
             stats.statementMs += ms;
-            if (m === 'run' && !this.database.inTransaction) stats.autocommitWrites++;
+            // A write outside any transaction commits on its own (BEGIN itself runs outside one).
+            if (m === 'run' && !this.database.inTransaction && !TX_CONTROL.test(this.source)) {
+              stats.autocommitWrites++;
+              e.autocommit++;
+            }
           }
         };
       }
@@ -95,7 +113,7 @@ sampler.unref();
 process.on('exit', () => {
   h.disable();
   const top = [...sql.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)
-    .map(([source, e]) => ({ source, calls: e.calls, ms: Math.round(e.ms * 10) / 10 }));
+    .map(([source, e]) => ({ source, calls: e.calls, ms: Math.round(e.ms * 10) / 10, cpuMs: Math.round(e.cpuMs * 10) / 10, autocommit: e.autocommit }));
   const statements = [...sql.values()].reduce((a, e) => a + e.calls, 0);
   const out = {
     runS: (performance.now() - t0) / 1000,
