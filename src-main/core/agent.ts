@@ -98,7 +98,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     });
     this.retention = new Retention(this.jobs, config.retention, config.watch.map((w) => w.path), this.log, this.now);
     this.records = new RecordReader(this.store, config.encryption, this.secrets);
-    this.browsing = new Browsing(this.db, this.store, this.records, config, this.secrets, { now: this.now, log: (m) => this.log.warn(m) });
+    this.browsing = new Browsing(this.db, this.store, this.records, config, { now: this.now, log: (m) => this.log.warn(m) });
     this.queue.on('job', (e) => {
       this.emit('job', e);
       // Progress ticks are many; the status summary changes only with a job's state.

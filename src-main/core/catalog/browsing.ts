@@ -6,10 +6,7 @@ import { fail, ok, type Result } from '../../../src-shared/result.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { DecryptError } from '../crypto/envelope.js';
 import { KeyError } from '../crypto/key-files.js';
-import { buildDecryptKeyring } from '../crypto/keyrings.js';
 import type { Db } from '../db/open.js';
-import { keptUnlessRejected } from '../kept.js';
-import type { SecretStore } from '../secrets/secret-store.js';
 import type { RecordReader } from '../store/record-reader.js';
 import { StoreError, type ObjectStore } from '../store/types.js';
 import { Catalog } from './catalog.js';
@@ -36,15 +33,15 @@ export class Browsing {
   readonly sharer: Sharer;
 
   constructor(db: Db, private readonly store: ObjectStore, private readonly records: RecordReader, config: ResolvedConfig,
-    secrets: SecretStore | null, opts: { now?: () => number; log?: (m: string) => void } = {}) {
+    opts: { now?: () => number; log?: (m: string) => void } = {}) {
     const prefix = config.store.prefix ?? '';
-    this.catalog = new Catalog(db, store, { layout: config.layout, prefix, encryption: config.encryption, secrets, ...(opts.now ? { now: opts.now } : {}) });
+    this.decryptKeys = records.decryptKeys;
+    this.catalog = new Catalog(db, store, { layout: config.layout, prefix, encryption: config.encryption, decryptKeys: this.decryptKeys, ...(opts.now ? { now: opts.now } : {}) });
     this.index = new IndexWriter(db, store, { workstationId: config.workstationId, prefix, ...(opts.now ? { now: opts.now } : {}), ...(opts.log ? { log: opts.log } : {}) });
-    this.decryptKeys = keptUnlessRejected(() => buildDecryptKeyring(config.encryption, secrets));
     this.sharer = new Sharer(store, { prefix, workstationId: config.workstationId, keyring: this.decryptKeys, ...(opts.now ? { now: opts.now } : {}) });
   }
 
-  /** Every key this machine decrypts with (built once; again after a failure). */
+  /** Every key this machine decrypts with: the record reader's (RecordReader.decryptKeys). */
   readonly decryptKeys: () => Promise<KeyringNode | null>;
 
   readonly api: BrowseMethods = {

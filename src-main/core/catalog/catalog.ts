@@ -2,13 +2,12 @@
 // encrypted index objects, decrypted here; a pack stands in for the small objects it covers),
 // keeps it in the catalog, and answers day pages, calendar and search from there. A day opened once re-opens from SQLite, offline too; a refresh
 // reads only index objects it has not seen and drops what the store no longer holds.
+import type { KeyringNode } from '@aws-crypto/material-management-node';
 import type { CalendarPage, CatalogRecord, DayPage, RecordSearch, SearchResult } from '../../../src-shared/api.js';
 import { dayPrefixes, describeKey, type KeyLayout } from '../../../src-shared/keys.js';
 import type { EncryptionConfig } from '../config/schema.js';
-import { buildDecryptKeyring } from '../crypto/keyrings.js';
 import type { Db } from '../db/open.js';
 import { keptUnlessRejected } from '../kept.js';
-import type { SecretStore } from '../secrets/secret-store.js';
 import { toStoreError } from '../store/errors.js';
 import { METADATA, StoreError, type ObjectInfo, type ObjectStore } from '../store/types.js';
 import { calendarValues, datePatterns } from './calendar.js';
@@ -24,7 +23,8 @@ export interface CatalogOptions {
   /** The store prefix (setting "store.prefix"). */
   prefix: string;
   encryption: EncryptionConfig;
-  secrets: SecretStore | null;
+  /** Every key this machine decrypts with (RecordReader.decryptKeys; not called when the mode is sse-only). */
+  decryptKeys: () => Promise<KeyringNode | null>;
   /** GET and HEAD requests in flight while reading a day. Default 16. */
   concurrency?: number;
   /** Read the cleartext metadata (HEAD) of objects without an index entry. Default true. */
@@ -73,7 +73,7 @@ export class Catalog {
   /** Opens index objects with every key this machine has (built once; again after a failure). */
   private readonly indexOpener = keptUnlessRejected(async () => {
     const sseOnly = this.opts.encryption.mode === 'sse-only';
-    return new IndexOpener(sseOnly ? null : await buildDecryptKeyring(this.opts.encryption, this.opts.secrets), sseOnly);
+    return new IndexOpener(sseOnly ? null : await this.opts.decryptKeys(), sseOnly);
   });
   private readonly now: () => number;
   /** One refresh per day at a time: a second caller shares the first one's work. */

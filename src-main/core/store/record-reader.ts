@@ -37,8 +37,12 @@ export async function writeDecrypted(body: Readable, format: string, keyring: Ke
 }
 
 export class RecordReader {
-  /** Every key this machine decrypts with, built once; built again after a failure (a key file being restored). */
-  private readonly decryptKeys = keptUnlessRejected(() => buildDecryptKeyring(this.encryption, this.secrets));
+  /**
+   * Every key this machine decrypts with, built once; built again after a failure (a key file being
+   * restored). The one keyring of the process: browsing, previews, share links and the catalog use
+   * it too, so that a keychain key is read once, not once by each.
+   */
+  readonly decryptKeys = keptUnlessRejected(() => buildDecryptKeyring(this.encryption, this.secrets));
 
   constructor(private readonly store: ObjectStore, private readonly encryption: EncryptionConfig, private readonly secrets: SecretStore | null) {}
 

@@ -4,6 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { RecordKind } from '../../../src-shared/keys.js';
 import { Catalog } from '../../../src-main/core/catalog/catalog.js';
+import { buildDecryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { indexDayPrefix, type IndexEntry } from '../../../src-main/core/catalog/entry.js';
 import { IndexWriter } from '../../../src-main/core/catalog/index-writer.js';
 import { S3Store } from '../../../src-main/core/store/s3.js';
@@ -28,7 +29,7 @@ async function deliver(site: S3Site, writer: IndexWriter, u: Upload, n: number):
 }
 
 function reader(site: S3Site, extra: Partial<ConstructorParameters<typeof Catalog>[2]> = {}): Catalog {
-  return new Catalog(site.db, site.store, { layout: site.config.layout, prefix: site.config.store.prefix, encryption: site.config.encryption, secrets: null, ...extra });
+  return new Catalog(site.db, site.store, { layout: site.config.layout, prefix: site.config.store.prefix, encryption: site.config.encryption, decryptKeys: () => buildDecryptKeyring(site.config.encryption, null), ...extra });
 }
 
 const D = 'ecg-reports/2024/03/15';
@@ -96,7 +97,7 @@ describe('the catalog on S3', async () => {
     expect(page).toMatchObject({ source: 'catalog', total: 4 });
     expect(r.counts).toEqual({});
     const dead = new S3Store(testS3Client({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }), s3StoreSchema.parse(r.config.store));
-    const offline = new Catalog(r.db, dead, { layout: r.config.layout, prefix: '', encryption: r.config.encryption, secrets: null });
+    const offline = new Catalog(r.db, dead, { layout: r.config.layout, prefix: '', encryption: r.config.encryption, decryptKeys: () => buildDecryptKeyring(r.config.encryption, null) });
     const again = await offline.openDay('2024-03-15', { refresh: true });
     expect(again).toMatchObject({ source: 'catalog', total: 4 });
     expect(again.offline).toMatch(/unreachable/);

@@ -6,6 +6,7 @@
 // queue would, to keep the test short.
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../../src-main/core/catalog/catalog.js';
+import { buildDecryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import type { IndexEntry } from '../../../src-main/core/catalog/entry.js';
 import { IndexWriter } from '../../../src-main/core/catalog/index-writer.js';
 import { mapLimit } from '../../../src-main/core/catalog/pool.js';
@@ -93,7 +94,7 @@ describe(`a day of ${REPORTS * 2 + PACKAGES * 3 + SIGNUPS + STUDIES * SERIES * I
   const packs = Math.ceil(ecg.length / 256);
   const fetched = packs + dicom.length / 500;
   const writeSeconds = (performance.now() - started) / 1000;
-  const catalog = new Catalog(r.db, r.store, { layout: r.config.layout, prefix: '', encryption: r.config.encryption, secrets: null, concurrency: 32 });
+  const catalog = new Catalog(r.db, r.store, { layout: r.config.layout, prefix: '', encryption: r.config.encryption, decryptKeys: () => buildDecryptKeyring(r.config.encryption, null), concurrency: 32 });
 
   it('lists every file, groups them, and reads only the index objects', async () => {
     r.reset();

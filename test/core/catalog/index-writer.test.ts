@@ -11,6 +11,7 @@ import { sampleDicom } from '../../../src-main/core/demo/dicom-sample.js';
 import { S3Store } from '../../../src-main/core/store/s3.js';
 import { StoreError, type ObjectStore } from '../../../src-main/core/store/types.js';
 import { Catalog } from '../../../src-main/core/catalog/catalog.js';
+import { buildDecryptKeyring } from '../../../src-main/core/crypto/keyrings.js';
 import { listAllKeys, testS3Client } from '../../support/s3.js';
 import { tempDir } from '../../support/tmp.js';
 import { s3Site, sha } from './helpers.js';
@@ -62,7 +63,7 @@ describe('IndexWriter', async () => {
     expect(keys).toHaveLength(5);
     for (const i of [1, 2, 3, 4]) await site.client.send(new PutObjectCommand({ Bucket: site.bucket, Key: `ecg-reports/2024/03/21/r${i}.pdf`, Body: 'x' }));
     const reader = await s3Site(tempDir('index-writer-pack'), 'reader', { bucket: site.bucket, keyDir: dir });
-    const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, secrets: null }).openDay('2024-03-21');
+    const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, decryptKeys: () => buildDecryptKeyring(reader.config.encryption, null) }).openDay('2024-03-21');
     expect(page.records.map((r) => r.patientId).sort()).toEqual(['MRN-1', 'MRN-2', 'MRN-3', 'MRN-4']);
     // The pack, and the fourth object, which came after it.
     expect(reader.counts.GetObjectCommand).toBe(2);
@@ -117,7 +118,7 @@ describe('IndexWriter', async () => {
     // The object holds the entry once, readable by the site's key.
     const reader = await s3Site(tempDir('index-writer-reader'), 'reader', { bucket: site.bucket, keyDir: dir });
     await site.client.send(new PutObjectCommand({ Bucket: site.bucket, Key: 'ecg-reports/2024/03/20/a.pdf', Body: 'x' }));
-    const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, secrets: null }).openDay('2024-03-20');
+    const page = await new Catalog(reader.db, reader.store, { layout: reader.config.layout, prefix: '', encryption: reader.config.encryption, decryptKeys: () => buildDecryptKeyring(reader.config.encryption, null) }).openDay('2024-03-20');
     expect(page.records.map((r) => r.patientId)).toEqual(['MRN-20']);
     await again.stop();
   });
