@@ -62,8 +62,7 @@ describe('keys and credentials in the OS keychain', () => {
 
     expectOk(await runCli(['keys', 'init', '--key-id', keyId], { env }));
     const s3 = s3Config();
-    const login = await runCli(['login', '--config', config, '--access-key-id', s3.accessKeyId], { env, input: `${s3.secretAccessKey}\n` });
-    expect(login.code, login.stderr).toBe(0);
+    expectOk(await runCli(['login', '--config', config, '--access-key-id', s3.accessKeyId], { env, input: `${s3.secretAccessKey}\n` }));
 
     const files = await writeSampleRecords(join(dir, 'inbox'), new Date(2024, 8, 9, 8, 0, 0));
     const once = await runCli(['agent', '--config', config, '--once'], { env });
@@ -147,8 +146,7 @@ describe('keys and credentials in the OS keychain', () => {
     expect(denied.stderr).toMatch(/none of this machine's keys can open it|holds no key/);
     // The reading station imports its private key into its keychain and reads.
     expectOk(await runCli(['keys', 'import', '--key-file', priv]));
-    const ok = await runCli(['get', '--config', config, '--key', key, '--out', join(reader, 'x.pdf')], { env: bareEnv() });
-    expect(ok.code, ok.stderr).toBe(0);
+    expectOk(await runCli(['get', '--config', config, '--key', key, '--out', join(reader, 'x.pdf')], { env: bareEnv() }));
     expect(readFileSync(join(reader, 'x.pdf')).equals(readFileSync(files[0]!))).toBe(true);
   });
 });
