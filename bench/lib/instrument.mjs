@@ -8,7 +8,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const require = createRequire(`${process.cwd()}/package.json`);
 const t0 = performance.now();
-const sql = new Map(); // source → { calls, ms, autocommitWrites }
+const sql = new Map(); // source → { calls, ms, cpuMs, autocommit }
 const stats = { prepares: 0, prepareMs: 0, transactions: 0, autocommitWrites: 0, statementMs: 0 };
 const bytes = {}; // "hash:sha256" → bytes
 
