@@ -24,8 +24,9 @@ import { FolderStore } from './store/folder.js';
 import { createS3Client, S3Store } from './store/s3.js';
 import { Browsing } from './catalog/browsing.js';
 import { METADATA, StoreError, type ObjectStore } from './store/types.js';
+import { lookAt, versionOf, type FolderLook } from './watch/first-look.js';
 import { Intake, type IntakeOutcome, type ReadyFile } from './watch/intake.js';
-import { listFiles } from './watch/scan.js';
+import type { FileVersion } from './watch/stability.js';
 import { FolderWatcher } from './watch/watcher.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -227,7 +228,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       this.queue.start(encryption);
       this.browsing.index.start(encryption);
     });
-    await Promise.all([swept, this.scanStable(summary)]);
+    await Promise.all([swept, this.scanStable(summary, await lookAt(this.config.watch))]);
     await this.drain(maxAttempts);
     await this.queue.stop();
     await this.browsing.index.stop();
@@ -241,14 +242,10 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   }
 
   /** Files must keep size and mtime for the stability window; one that keeps changing is waited for. */
-  private async scanStable(summary: OnceSummary): Promise<void> {
+  private async scanStable(summary: OnceSummary, look: FolderLook): Promise<void> {
     const { windowMs } = this.config.stability;
-    const versionOf = (p: string) => { try { const s = statSync(p); return { size: s.size, mtimeMs: Math.trunc(s.mtimeMs) }; } catch { return null; } };
-    type Pending = { folder: ResolvedConfig['watch'][number]; v: { size: number; mtimeMs: number } | null };
-    const found: [string, Pending][] = [];
-    for (const folder of this.config.watch) {
-      for (const file of await listFiles(folder.path)) found.push([file, { folder, v: versionOf(file) }]);
-    }
+    type Pending = { folder: ResolvedConfig['watch'][number]; v: FileVersion | null };
+    const found = look.files.map(({ file, folder, version }): [string, Pending] => [file, { folder, v: version }]);
     // Oldest first, across folders: the records a clinic waits for longest go first, and keys
     // (which sort by date and time) are sent nearly in order, so a verifying listing reads few
     // keys besides those it checks (queue/verifier.ts).
