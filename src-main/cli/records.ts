@@ -4,6 +4,7 @@ import { Agent, type OnceSummary } from '../core/agent.js';
 import { defaultDemoDir, prepareDemo } from '../core/demo/profile.js';
 import { writeSampleRecords } from '../core/demo/samples.js';
 import { createLogger } from '../core/log.js';
+import { lookAt } from '../core/watch/first-look.js';
 import { need, needConfig, out, withAgent, type Flags } from './common.js';
 
 function printSummary(s: OnceSummary, json: boolean): void {
@@ -26,11 +27,14 @@ function onceExitCode(s: OnceSummary): number {
 
 export async function runAgent(flags: Flags): Promise<number> {
   const config = needConfig(flags);
+  // One pass: look at the folders first, so that the stability window runs while the agent opens
+  // its database, store and keys.
+  const firstLook = flags.once ? await lookAt(config.watch) : undefined;
   const log = createLogger({ dataDir: config.dataDir, quiet: flags.quiet ?? false });
   const agent = new Agent(config, { log });
   try {
-    if (flags.once) {
-      const summary = await agent.runOnce();
+    if (firstLook) {
+      const summary = await agent.runOnce({ firstLook });
       printSummary(summary, flags.json ?? false);
       return onceExitCode(summary);
     }

@@ -211,8 +211,10 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
   /**
    * One pass: take every complete file in the watched folders, deliver everything queued, and
    * return what happened. Retryable failures are tried up to `maxAttempts` times in this run.
+   * `firstLook`: the folders as the caller saw them before it made this agent (lookAt over the same
+   * config's folders); the stability window is counted from it. Without it, the pass looks itself.
    */
-  async runOnce(opts: { maxAttempts?: number } = {}): Promise<OnceSummary> {
+  async runOnce(opts: { maxAttempts?: number; firstLook?: FolderLook } = {}): Promise<OnceSummary> {
     this.checkFolders();
     const maxAttempts = opts.maxAttempts ?? 4;
     const summary: OnceSummary = { scanned: 0, enqueued: 0, alreadyKnown: 0, delivered: 0, incomplete: [], rejected: [], needsAttention: [], failed: [], notDelivered: [], retained: 0 };
@@ -228,7 +230,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       this.queue.start(encryption);
       this.browsing.index.start(encryption);
     });
-    await Promise.all([swept, this.scanStable(summary, await lookAt(this.config.watch))]);
+    await Promise.all([swept, this.scanStable(summary, opts.firstLook ?? await lookAt(this.config.watch))]);
     await this.drain(maxAttempts);
     await this.queue.stop();
     await this.browsing.index.stop();
@@ -253,8 +255,10 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
     summary.scanned = pending.size;
     // Small records will be encrypted on the worker thread: let it load during the stability wait.
     if ([...pending.values()].some((p) => p.v && p.v.size <= WHOLE_READ_MAX)) this.sealer?.warm();
+    // When every pending file was last looked at: the next pass waits until a window has gone by since.
+    let lookedAt = look.at;
     while (pending.size) {
-      await new Promise((r) => setTimeout(r, windowMs));
+      await new Promise((r) => setTimeout(r, Math.max(0, lookedAt + windowMs - performance.now())));
       const next: typeof pending = new Map();
       // Files ready to be queued: queued together at each turn of the event loop below (Intake.commit).
       const ready: ReadyFile[] = [];
@@ -302,6 +306,7 @@ export class Agent extends EventEmitter<{ [K in keyof AppEvents]: [AppEvents[K]]
       }
       queueReady();
       pending = next;
+      lookedAt = performance.now();
     }
   }
 

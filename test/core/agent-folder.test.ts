@@ -9,6 +9,7 @@ import { samplePdf, writeSampleRecords } from '../../src-main/core/demo/samples.
 import { makeKeyFile } from '../support/keys.js';
 import { tempDir } from '../support/tmp.js';
 import { decryptWithKeyFile } from '../../src-main/core/crypto/manage.js';
+import { lookAt } from '../../src-main/core/watch/first-look.js';
 
 function setup(label: string, extra: Record<string, unknown> = {}) {
   const dir = tempDir(label);
@@ -79,6 +80,35 @@ describe('Agent.runOnce with a folder store', () => {
     const agent = new Agent(config, { secrets: null });
     expect((await agent.runOnce()).delivered).toBe(5);
     expect(agent.jobs.withState('done').sort((a, b) => a.id - b.id).map((j) => j.sourcePath)).toEqual(written.map(([file]) => join(dir, file)));
+    agent.close();
+  });
+
+  it('counts the stability window from a first look taken before the agent was made', async () => {
+    const { dir, config } = setup('agent-first-look', { stability: { windowMs: 60_000, incompleteAfterMs: 100 } });
+    writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240102_080000.pdf'), samplePdf('a'));
+    writeFileSync(join(dir, 'inbox/ecg/ECG_Report_20240102_090000.pdf'), samplePdf('b'));
+    const look = await lookAt(config.watch);
+    // Seen a minute ago: the window is over, so the pass takes both files without a minute of its own.
+    const agent = new Agent(config, { secrets: null });
+    expect(await agent.runOnce({ firstLook: { ...look, at: look.at - 60_000 } })).toMatchObject({ scanned: 2, enqueued: 2, delivered: 2 });
+    agent.close();
+  // Less than the window: a pass that waited a window of its own fails here.
+  }, 30_000);
+
+  it('waits a whole window for a file that changed after the first look, and uploads its new content', async () => {
+    const { dir, config } = setup('agent-first-look-changed', { stability: { windowMs: 400, incompleteAfterMs: 100 } });
+    const path = join(dir, 'inbox/ecg/ECG_Report_20240102_080000.pdf');
+    writeFileSync(path, samplePdf('first'));
+    const look = await lookAt(config.watch);
+    writeFileSync(path, samplePdf('second, and longer'));
+    const agent = new Agent(config, { secrets: null });
+    const started = performance.now();
+    expect((await agent.runOnce({ firstLook: { ...look, at: look.at - 60_000 } })).delivered).toBe(1);
+    // A new window from the pass that saw the change (timers may fire up to a millisecond early).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(399);
+    const back = join(dir, 'back.pdf');
+    await agent.records.save('ecg-reports/2024/01/02/ECG_Report_20240102_080000.pdf', back);
+    expect(readFileSync(back).equals(samplePdf('second, and longer'))).toBe(true);
     agent.close();
   });
 

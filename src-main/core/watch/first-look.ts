@@ -1,5 +1,7 @@
 // A one-shot pass's first look at its folders: every file and its version (size, mtime) at one
-// moment. The pass takes a file once its version is unchanged a stability window after that look.
+// moment. The pass takes a file once its version is unchanged a stability window after that look,
+// so `agent --once` can take the look before the agent opens its database, store and keys: the
+// window then runs while they start, rather than after (bench/README.md).
 import { statSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/load.js';
 import { listFiles } from './scan.js';
