@@ -1,8 +1,9 @@
 // What every command shares: flags, usage errors, output, reading a secret without echo.
 import { parseArgs } from 'node:util';
-import { Agent } from '../core/agent.js';
+import type { Agent } from '../core/agent.js';
 import type { ResolvedConfig } from '../core/config/load.js';
 import { defaultPolicyPath, loadEffectiveConfig } from '../core/config/policy.js';
+import { lookAt, type FolderLook } from '../core/watch/first-look.js';
 
 export class UsageError extends Error {}
 
@@ -34,9 +35,35 @@ export function needConfig(flags: Flags): ResolvedConfig {
   return { ...config, policy: { path: policyPath, locked } };
 }
 
+/** What the entry point reads and looks at before it loads the rest of the command (src-main/cli.ts). */
+export interface EarlyStart {
+  config: ResolvedConfig;
+  firstLook: FolderLook;
+}
+
+/**
+ * For `agent --once` with a configuration that loads: it, and the first look at its folders.
+ * Otherwise nothing: the command itself then reads its flags and configuration, and says what is
+ * wrong with them.
+ */
+export async function earlyStart(argv: string[]): Promise<EarlyStart | undefined> {
+  try {
+    const { positionals, flags } = parse(argv);
+    if (positionals.length !== 1 || positionals[0] !== 'agent' || !flags.once || flags.help) return undefined;
+    const config = needConfig(flags);
+    return { config, firstLook: await lookAt(config.watch) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `f` with an agent on the command's settings (--config, the IT policy), closed afterwards. */
 export async function withAgent<T>(flags: Flags, f: (agent: Agent) => T | Promise<T>): Promise<T> {
-  const agent = new Agent(needConfig(flags));
+  const config = needConfig(flags);
+  // Loaded here, not imported above: the command's entry point loads this file before it looks at
+  // the folders (src-main/cli.ts), and the agent's modules are most of its start-up.
+  const { Agent } = await import('../core/agent.js');
+  const agent = new Agent(config);
   try {
     return await f(agent);
   } finally {

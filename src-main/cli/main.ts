@@ -8,7 +8,7 @@ import { KeyError } from '../core/crypto/key-files.js';
 import { SchemaError } from '../core/db/migrate.js';
 import { SecretStoreError } from '../core/secrets/secret-store.js';
 import { StoreError } from '../core/store/types.js';
-import { parse, out, UsageError, type Flags } from './common.js';
+import { parse, out, UsageError, type EarlyStart, type Flags } from './common.js';
 import { runAgent, runDemo, runGet, runRetry, runStatus } from './records.js';
 import { BROWSE_COMMANDS, browseCommands, parseBrowse } from './browse.js';
 import { runDecrypt, runKeys, runLogin } from './keys.js';
@@ -41,7 +41,8 @@ Commands:
 
 Exit codes: 0 ok, 1 a record failed or needs attention, 2 bad usage or configuration.`;
 
-export async function main(argv: string[]): Promise<number> {
+/** `early`: what the entry point already read and looked at for `agent --once` (src-main/cli.ts). */
+export async function main(argv: string[], early?: EarlyStart): Promise<number> {
   let positionals: string[];
   let flags: Flags;
   try {
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === '' && !flags.help ? 2 : 0;
   }
   const commands: Record<string, (f: Flags, args: string[]) => Promise<number>> = {
-    agent: runAgent, status: runStatus, ...browseCommands, get: runGet, retry: runRetry, demo: runDemo,
+    agent: (f) => runAgent(f, early), status: runStatus, ...browseCommands, get: runGet, retry: runRetry, demo: runDemo,
     keys: runKeys, login: runLogin, decrypt: runDecrypt,
   };
   const takesArgs = command === 'keys' || command === 'decrypt';

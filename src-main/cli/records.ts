@@ -5,7 +5,7 @@ import { defaultDemoDir, prepareDemo } from '../core/demo/profile.js';
 import { writeSampleRecords } from '../core/demo/samples.js';
 import { createLogger } from '../core/log.js';
 import { lookAt } from '../core/watch/first-look.js';
-import { need, needConfig, out, withAgent, type Flags } from './common.js';
+import { need, needConfig, out, withAgent, type EarlyStart, type Flags } from './common.js';
 
 function printSummary(s: OnceSummary, json: boolean): void {
   if (json) return out(JSON.stringify(s, null, 2));
@@ -25,11 +25,11 @@ function onceExitCode(s: OnceSummary): number {
   return s.incomplete.length || s.rejected.length || s.needsAttention.length || s.failed.length || s.notDelivered.length ? 1 : 0;
 }
 
-export async function runAgent(flags: Flags): Promise<number> {
-  const config = needConfig(flags);
-  // One pass: look at the folders first, so that the stability window runs while the agent opens
-  // its database, store and keys.
-  const firstLook = flags.once ? await lookAt(config.watch) : undefined;
+export async function runAgent(flags: Flags, early?: EarlyStart): Promise<number> {
+  const config = early?.config ?? needConfig(flags);
+  // One pass: look at the folders first (if the entry point has not), so that the stability window
+  // runs while the agent opens its database, store and keys.
+  const firstLook = flags.once ? early?.firstLook ?? await lookAt(config.watch) : undefined;
   const log = createLogger({ dataDir: config.dataDir, quiet: flags.quiet ?? false });
   const agent = new Agent(config, { log });
   try {
