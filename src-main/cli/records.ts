@@ -4,7 +4,6 @@ import { Agent, type OnceSummary } from '../core/agent.js';
 import { defaultDemoDir, prepareDemo } from '../core/demo/profile.js';
 import { writeSampleRecords } from '../core/demo/samples.js';
 import { createLogger } from '../core/log.js';
-import { lookAt } from '../core/watch/first-look.js';
 import { need, needConfig, out, withAgent, type EarlyStart, type Flags } from './common.js';
 
 function printSummary(s: OnceSummary, json: boolean): void {
@@ -27,14 +26,12 @@ function onceExitCode(s: OnceSummary): number {
 
 export async function runAgent(flags: Flags, early?: EarlyStart): Promise<number> {
   const config = early?.config ?? needConfig(flags);
-  // One pass: look at the folders first (if the entry point has not), so that the stability window
-  // runs while the agent opens its database, store and keys.
-  const firstLook = flags.once ? early?.firstLook ?? await lookAt(config.watch) : undefined;
   const log = createLogger({ dataDir: config.dataDir, quiet: flags.quiet ?? false });
   const agent = new Agent(config, { log });
   try {
-    if (firstLook) {
-      const summary = await agent.runOnce({ firstLook });
+    if (flags.once) {
+      // The entry point's look at the folders (src-main/cli.ts), else the pass looks itself.
+      const summary = await agent.runOnce(early ? { firstLook: early.firstLook } : {});
       printSummary(summary, flags.json ?? false);
       return onceExitCode(summary);
     }
