@@ -1,8 +1,8 @@
 // PutObject for a record held in memory, and UploadPart for a part of a spooled one, sent without
 // the AWS SDK's request pipeline. The SDK still decides where requests go (its endpoint rules,
-// evaluated once per writer), signs them (its SigV4 signer) and supplies the credentials (the
-// client's own provider, with its caching and refresh); this file only assembles the headers, sends
-// the bytes and reads the answer.
+// evaluated once per writer) and supplies the credentials (the client's own provider, with its
+// caching and refresh); requests are signed by sigv4.ts, which signs as the SDK's signer does; this
+// file only assembles the headers, sends the bytes and reads the answer.
 //
 // Why: a backlog of 200 KB reports is limited by the main thread, and the SDK's pipeline (a
 // middleware stack, endpoint rules on every request, schema serialisation, XML parsing) cost it
@@ -14,13 +14,13 @@
 // HEAD, full listings and everything else still go through the SDK.
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { crc32 } from 'node:zlib';
 import type { S3StoreConfig } from '../config/schema.js';
 import { forEachChunk } from '../records/file-bytes.js';
+import { canonicalQuery, SigV4Signer, uriEncode } from './sigv4.js';
 import type { ListPage, ObjectInfo } from './types.js';
 
 export interface DirectPutRequest {
@@ -83,36 +83,7 @@ export class S3ResponseError extends Error {
 /** Where PutObject requests for this bucket go, and how they are signed (from the SDK's endpoint rules). */
 interface Target {
   url: URL;
-  signer: SignatureV4;
-}
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytes(d: SourceData): string | Uint8Array {
-  if (typeof d === 'string') return d;
-  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
-}
-
-/** The `ChecksumConstructor` the SDK's signer wants, on Node's own hashes. */
-class NodeSha256 {
-  private readonly h: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.h = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
-  }
-  update(data: SourceData): void {
-    this.h.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.h.digest());
-  }
-  reset(): void {
-    throw new Error('not used by the signer');
-  }
-}
-
-/** RFC 3986 percent-encoding, as S3 signs and reads it (encodeURIComponent leaves !'()* alone). */
-function uriEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  signer: SigV4Signer;
 }
 
 /** Path segments as the SDK encodes a key, `/` kept. */
@@ -261,10 +232,10 @@ export class DirectS3 {
     if (!target) return null;
     const { url, signer } = target;
     const path = `${url.pathname.replace(/\/$/, '')}/${under}`;
-    const port = url.port ? Number(url.port) : undefined;
-    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port, path, query, headers: { host: url.host, ...headers } });
-    const search = Object.entries(query).map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join('&');
-    return this.send(method, url, search ? `${path}?${search}` : path, signed.headers, body, signal, true);
+    // The client's provider: cached, and refreshed before temporary credentials expire.
+    const signed = signer.sign({ method, path, query, headers: { host: url.host, ...headers } }, await this.client.config.credentials());
+    const search = canonicalQuery(query);
+    return this.send(method, url, search ? `${path}?${search}` : path, signed, body, signal, true);
   }
 
   close(): void {
@@ -279,11 +250,9 @@ export class DirectS3 {
     const scheme = schemes[0];
     if (scheme && scheme.name !== 'sigv4') return null;
     const region = scheme?.signingRegion ?? await this.client.config.region();
-    const signer = new SignatureV4({
-      service: scheme?.signingName ?? 's3', region, credentials: this.client.config.credentials, sha256: NodeSha256,
-      uriEscapePath: !(scheme?.disableDoubleEncoding ?? true), applyChecksum: false,
-    });
-    return { url: new URL(endpoint.url.href), signer };
+    // S3 signs the path as sent; an endpoint that wants it encoded twice goes through the SDK.
+    if (scheme?.disableDoubleEncoding === false) return null;
+    return { url: new URL(endpoint.url.href), signer: new SigV4Signer(region, scheme?.signingName ?? 's3') };
   }
 
   private send(method: 'PUT' | 'GET', url: URL, path: string, headers: Record<string, string>, body: BodyWriter | null, signal: AbortSignal | undefined,
