@@ -25,6 +25,7 @@ run(process.argv.slice(2)).then((code) => {
     process.stderr.write(`medrelay-usage ${JSON.stringify({
       userCpuSeconds: u.userCPUTime / 1e6, systemCpuSeconds: u.systemCPUTime / 1e6, maxRssBytes: u.maxRSS * 1024,
       mainThreadCpuSeconds: (main.user + main.system) / 1e6, mainThreadBusySeconds: performance.eventLoopUtilization().active / 1000,
+      minorPageFaults: u.minorPageFault, voluntarySwitches: u.voluntaryContextSwitches, involuntarySwitches: u.involuntaryContextSwitches,
     })}\n`);
   }
 });

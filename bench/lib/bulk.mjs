@@ -23,6 +23,9 @@ function figures(base, data, wallS, usage) {
     // The agent's main thread (HTTP, SQLite, intake): busy % of the wall time, and its own CPU.
     mainBusyPct: usage?.mainBusyS != null ? (100 * usage.mainBusyS) / wallS : null,
     mainCpuSPerGB: usage?.mainCpuS != null ? usage.mainCpuS / gb : null,
+    // Page faults and context switches per file: each costs the kernel time that CPU-s/GB counts.
+    faultsPerFile: usage?.minorFaults != null ? usage.minorFaults / data.files.length : null,
+    switchesPerFile: usage?.switches != null ? usage.switches / data.files.length : null,
   };
 }
 

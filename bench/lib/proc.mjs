@@ -68,6 +68,7 @@ export function parseUsage(stderr, tag = 'medrelay-usage') {
   return {
     cpuS: u.userCpuSeconds + u.systemCpuSeconds, userS: u.userCpuSeconds, sysS: u.systemCpuSeconds, maxRssBytes: u.maxRssBytes,
     mainCpuS: u.mainThreadCpuSeconds ?? null, mainBusyS: u.mainThreadBusySeconds ?? null,
+    minorFaults: u.minorPageFaults ?? null, switches: u.voluntarySwitches != null ? u.voluntarySwitches + u.involuntarySwitches : null,
   };
 }
 

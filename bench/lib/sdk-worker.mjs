@@ -60,4 +60,4 @@ const uploadS = (performance.now() - t0) / 1000;
 client.destroy();
 const u = process.resourceUsage();
 process.stderr.write(`bench-sdk ${JSON.stringify({ files: files.length, uploadS })}\n`);
-process.stderr.write(`medrelay-usage ${JSON.stringify({ userCpuSeconds: u.userCPUTime / 1e6, systemCpuSeconds: u.systemCPUTime / 1e6, maxRssBytes: u.maxRSS * 1024 })}\n`);
+process.stderr.write(`medrelay-usage ${JSON.stringify({ userCpuSeconds: u.userCPUTime / 1e6, systemCpuSeconds: u.systemCPUTime / 1e6, maxRssBytes: u.maxRSS * 1024, minorPageFaults: u.minorPageFault, voluntarySwitches: u.voluntaryContextSwitches, involuntarySwitches: u.involuntaryContextSwitches })}\n`);
