@@ -1,6 +1,7 @@
 // Prepared statements, made once per database and SQL text. Preparing costs more than running the
 // small statements the queue issues for every file, so repositories ask here instead of calling
-// `db.prepare` each time. SQL texts are constants of the code, so the cache stays small.
+// `db.prepare` each time. SQL texts are constants of the code (and the claim's few limits, see
+// queue/jobs.ts), so the cache stays small.
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.js';
 

@@ -58,6 +58,15 @@ describe('JobRepository', () => {
     expect(r.get(claimed[0]!.id)!.attempts).toBe(2);
   });
 
+  it('claims the oldest jobs, as many as each claim asks for, whatever the limit of the claim before', () => {
+    const r = repo();
+    for (let i = 0; i < 10; i++) r.enqueue(job({ sha256: `s${i}`, objectKey: `k${i}` }));
+    expect([1, 3, 2, 1, 8].map((n) => r.claimDue(n).map((j) => j.objectKey))).toEqual([
+      ['k0'], ['k1', 'k2', 'k3'], ['k4', 'k5'], ['k6'], ['k7', 'k8', 'k9'],
+    ]);
+    expect(() => r.claimDue(2.5)).toThrow('a limit must be a whole number, not 2.5');
+  });
+
   it('puts interrupted uploads back in the queue after a crash', () => {
     const r = repo();
     r.enqueue(job());
