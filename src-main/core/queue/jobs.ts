@@ -120,8 +120,9 @@ export class JobRepository {
 
   private enqueueNow(job: NewJob): EnqueueOutcome {
     const t = this.now();
-    // Every job under this key, newest first, in one read: usually none.
-    const others = this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ? ORDER BY id DESC`).all(job.objectKey) as Job[];
+    // Every job under this key, newest first, in one read: usually none. Sorted here: an ORDER BY
+    // (this index is by key and content) costs SQLite a sorter even for no rows, 23 against 6 µs.
+    const others = (this.sql(`SELECT ${COLUMNS} FROM jobs WHERE object_key = ?`).all(job.objectKey) as Job[]).sort((a, b) => b.id - a.id);
     const sameContent = others.find((o) => o.sha256 === job.sha256);
     if (sameContent) {
       if (sameContent.state === 'failed' || sameContent.state === 'needs-attention') {
