@@ -22,7 +22,7 @@ export interface RequestToSign {
   path: string;
   /** Query parameters, not yet encoded. */
   query: Readonly<Record<string, string>>;
-  /** Header names in lower case, `host` and `x-amz-content-sha256` among them. */
+  /** `host` and `x-amz-content-sha256` among them (names in any case; signed and sent in lower case). */
   headers: Readonly<Record<string, string>>;
 }
 
@@ -55,14 +55,16 @@ export class SigV4Signer {
   sign(req: RequestToSign, creds: SigningCredentials, at: Date = new Date()): Record<string, string> {
     const date = amzDate(at);
     const scope = `${date.slice(0, 8)}/${this.region}/${this.service}/aws4_request`;
-    const headers: Record<string, string> = { ...req.headers, 'x-amz-date': date };
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+    const payloadHash = headers['x-amz-content-sha256'];
+    if (!payloadHash) throw new Error(`${req.method} ${req.path}: no x-amz-content-sha256 header to sign`);
+    headers['x-amz-date'] = date;
     if (creds.sessionToken) headers['x-amz-security-token'] = creds.sessionToken;
     const names = Object.keys(headers).sort();
     const signedHeaders = names.join(';');
     let canonical = `${req.method}\n${req.path}\n${canonicalQuery(req.query)}\n`;
     for (const n of names) canonical += `${n}:${headers[n]!.trim().replace(/\s+/g, ' ')}\n`;
-    const payloadHash = headers['x-amz-content-sha256'];
-    if (!payloadHash) throw new Error(`${req.method} ${req.path}: no x-amz-content-sha256 header to sign`);
     canonical += `\n${signedHeaders}\n${payloadHash}`;
     const toSign = `AWS4-HMAC-SHA256\n${date}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
     const signature = createHmac('sha256', this.signingKey(scope, creds.secretAccessKey)).update(toSign).digest('hex');

@@ -69,9 +69,9 @@ const cases: Record<string, Case> = {
     query: { 'list-type': '2', prefix: 'ecg/2026/12/02/', 'start-after': "ecg/2026/12/02/O'Brien (x) *+ é 中.pd", 'max-keys': '1000' },
     headers: { host: '127.0.0.1:7480', 'x-amz-content-sha256': EMPTY_SHA256 },
   },
-  'header values with runs of whitespace': {
+  'header names in capitals, values with runs of whitespace': {
     method: 'PUT', path: '/bucket/a', query: {},
-    headers: { host: '127.0.0.1:7480', 'content-type': '  text/plain;   charset=utf-8 ', 'x-amz-content-sha256': EMPTY_SHA256, 'x-amz-meta-note': 'a \t b' },
+    headers: { Host: '127.0.0.1:7480', 'Content-Type': '  text/plain;   charset=utf-8 ', 'X-Amz-Content-Sha256': EMPTY_SHA256, 'x-amz-meta-note': 'a \t b' },
   },
 };
 
