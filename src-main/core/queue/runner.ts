@@ -267,7 +267,8 @@ export class QueueRunner extends EventEmitter<{ job: [JobEvent]; idle: []; conne
           [METADATA.job]: token,
           ...(this.encryption ? { [METADATA.keyIds]: this.encryption.keyIds.join(',') } : {}),
         },
-        journal: this.journal(job),
+        // Only a spooled record goes in parts; one in memory is one request, with nothing to journal.
+        ...('buffer' in payload.data ? {} : { journal: this.journal(job) }),
         onProgress: (sent) => {
           a.sent = Math.round((sent / Math.max(1, payload.storedSize)) * job.size);
           this.publish(job, 'uploading', { sent: a.sent });
