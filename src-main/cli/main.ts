@@ -93,4 +93,3 @@ export async function main(argv: string[], early?: EarlyStart): Promise<number> 
     return 1;
   }
 }
-
