@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { s3StoreSchema } from '../../src-main/core/config/schema.js';
-import { parseListPage } from '../../src-main/core/store/s3-direct.js';
+import { toStoreError } from '../../src-main/core/store/errors.js';
+import { parseListPage, S3ResponseError } from '../../src-main/core/store/s3-direct.js';
 import { S3Writer } from '../../src-main/core/store/s3-put.js';
 import { S3Store } from '../../src-main/core/store/s3.js';
 import { METADATA, StoreError, type PartRecord, type PutRequest, type UploadJournal } from '../../src-main/core/store/types.js';
@@ -223,6 +224,38 @@ describe('PutObject outside the SDK pipeline', () => {
       expect(await store(client, bucket).head('held.pdf')).toBeNull();
       s.close();
     });
+  });
+
+  it('writes from a workstation whose clock is an hour ahead: the first refusal teaches it the offset and the write goes again at once', async () => {
+    await withProxy({}, async (proxy, viaProxy) => {
+      const bucket = await freshBucket('direct-skew', client);
+      const s = store(viaProxy, bucket);
+      // Only Date is faked (and keeps running): the store, in its own process, keeps the true time.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      try {
+        vi.setSystemTime(Date.now() + 3600_000);
+        expect(viaProxy.config.systemClockOffset).toBe(0);
+        expect((await put(s, 'first.pdf', Buffer.from('first'))).outcome).toBe('written');
+        const puts = () => proxy.seen.filter((r) => r.method === 'PUT').length;
+        // Refused for its time, then accepted: two requests, one object.
+        expect(puts()).toBe(2);
+        expect(Math.abs(viaProxy.config.systemClockOffset + 3600_000)).toBeLessThan(60_000);
+        expect((await put(s, 'second.pdf', Buffer.from('second'))).outcome).toBe('written');
+        expect(puts()).toBe(3);
+        expect((await s.listPage('', '', 10)).objects.map((o) => o.key).sort()).toEqual(['first.pdf', 'second.pdf']);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await body(client, bucket, 'second.pdf')).toString()).toBe('second');
+      s.close();
+    });
+  });
+
+  it('names the clock, not the credentials, when the store refuses a request\'s time, and tries again', () => {
+    const refusal = new S3ResponseError('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', 403, {});
+    const e = toStoreError(refusal, 'upload of /data/r.pdf');
+    expect(e).toMatchObject({ code: 'network', retryable: true });
+    expect(e.message).toMatch(/^upload of \/data\/r\.pdf: .*clock/);
   });
 
   it('turns refusals and an unreachable store into the StoreErrors the queue acts on', async () => {

@@ -12,7 +12,7 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 const THROTTLE_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'ServiceUnavailable',
-  'InternalError', 'RequestTimeTooSkewed']);
+  'InternalError']);
 
 interface SdkLikeError {
   name?: string;
@@ -47,6 +47,12 @@ export function toStoreError(error: unknown, where: string): StoreError {
   const name = e.name ?? '';
   const status = e.$metadata?.httpStatusCode;
   const detail = e.message || name || String(error);
+  // 403 like a refusal of the credentials, but it is the workstation's clock: the SDK and the
+  // direct path (s3-direct.ts) correct for it from the store's answer and send again; what still
+  // fails that way is worth another try, and names the clock.
+  if (name === 'RequestTimeTooSkewed') {
+    return new StoreError('network', `${where}: the store refused the request's time: this computer's clock differs from the store's by more than 15 minutes (check the clock and time zone); trying again`, true);
+  }
   if (AUTH_NAMES.has(name) || status === 401 || status === 403) {
     return new StoreError('auth', `${where}: access refused (${name || status}): check the credentials and their permissions`, false);
   }

@@ -232,10 +232,41 @@ export class DirectS3 {
     if (!target) return null;
     const { url, signer } = target;
     const path = `${url.pathname.replace(/\/$/, '')}/${under}`;
-    // The client's provider: cached, and refreshed before temporary credentials expire.
-    const signed = signer.sign({ method, path, query, headers: { host: url.host, ...headers } }, await this.client.config.credentials());
     const search = canonicalQuery(query);
-    return this.send(method, url, search ? `${path}?${search}` : path, signed, body, signal, true);
+    // The client's provider: cached, and refreshed before temporary credentials expire.
+    const creds = await this.client.config.credentials();
+    for (let attempt = 1; ; attempt++) {
+      const offset = this.client.config.systemClockOffset;
+      const sentAt = Date.now();
+      const signed = signer.sign({ method, path, query, headers: { host: url.host, ...headers } }, creds, new Date(sentAt + offset));
+      try {
+        const answer = await this.send(method, url, search ? `${path}?${search}` : path, signed, body, signal, true);
+        this.sampleClock(answer.headers, sentAt);
+        return answer;
+      } catch (e) {
+        if (!(e instanceof S3ResponseError)) throw e;
+        this.sampleClock(e.$response.headers, sentAt);
+        // As the SDK does for its own requests: a refusal for the clock, once the offset is learnt
+        // from the store's answer, is sent again at once with the corrected time.
+        if (attempt > 1 || e.name !== 'RequestTimeTooSkewed' || this.client.config.systemClockOffset === offset) throw e;
+      }
+    }
+  }
+
+  /**
+   * Learns how far this machine's clock is from the store's from an answer's Date header, into the
+   * SDK client's own `systemClockOffset`: the SDK signs its requests with it and updates it from
+   * its own answers the same way, so both paths share one correction. A workstation whose clock is
+   * more than 15 minutes off would otherwise have every write refused (RequestTimeTooSkewed).
+   * Skipped, as the SDK skips it, for a cached answer (Age) or one that took over 15 minutes.
+   */
+  private sampleClock(headers: Readonly<Record<string, string | string[] | undefined>>, sentAt: number): void {
+    const date = headers['date'];
+    if (typeof date !== 'string' || headers['age'] !== undefined) return;
+    const server = Date.parse(date);
+    const now = Date.now();
+    if (Number.isNaN(server) || now - sentAt > 900_000) return;
+    this.client.config.systemClockOffset = server - now;
   }
 
   close(): void {
