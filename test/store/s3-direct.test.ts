@@ -16,7 +16,7 @@ import { s3StoreSchema } from '../../src-main/core/config/schema.js';
 import { toStoreError } from '../../src-main/core/store/errors.js';
 import { parseListPage, S3ResponseError } from '../../src-main/core/store/s3-direct.js';
 import { S3Writer } from '../../src-main/core/store/s3-put.js';
-import { S3Store } from '../../src-main/core/store/s3.js';
+import { createS3Client, S3Store } from '../../src-main/core/store/s3.js';
 import { METADATA, StoreError, type PartRecord, type PutRequest, type UploadJournal } from '../../src-main/core/store/types.js';
 import { freshBucket, listAllKeys, listOpenMultipartUploads, s3Config, testS3Client } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
@@ -248,6 +248,32 @@ describe('PutObject outside the SDK pipeline', () => {
       }
       expect((await body(client, bucket, 'second.pdf')).toString()).toBe('second');
       s.close();
+    });
+  });
+
+  it('abandons requests the store never answers after store.idleTimeoutSeconds, its own and the SDK\'s, as an unreachable store', async () => {
+    await withProxy({ hold: true }, async (proxy) => {
+      const bucket = await freshBucket('direct-idle', client);
+      const { region, accessKeyId, secretAccessKey } = s3Config();
+      const cfg = s3StoreSchema.parse({ type: 's3', bucket, region, endpoint: proxy.endpoint, forcePathStyle: true, idleTimeoutSeconds: 1 });
+      vi.stubEnv('AWS_ACCESS_KEY_ID', accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', secretAccessKey);
+      const held = createS3Client(cfg, { source: 'env' });
+      try {
+        const s = new S3Store(held, cfg);
+        const write = await put(s, 'held.pdf', randomBytes(50_000)).catch((e: unknown) => e);
+        expect(write).toMatchObject({ code: 'network', retryable: true, condition: 'unreachable' });
+        expect((write as Error).message).toContain('store.idleTimeoutSeconds');
+        expect((write as Error).message).toContain('held.pdf');
+        expect(await s.head('held.pdf').catch((e: unknown) => e)).toMatchObject({ code: 'network', condition: 'unreachable' });
+        // Both were sent, and neither was answered.
+        expect(proxy.seen.map((r) => r.method)).toContain('PUT');
+        expect(proxy.seen.map((r) => r.method)).toContain('HEAD');
+        s.close();
+      } finally {
+        held.destroy();
+        vi.unstubAllEnvs();
+      }
     });
   });
 

@@ -36,6 +36,12 @@ export const s3StoreSchema = z.object({
    * as a budget shared by all uploads, so an upload alone on the wire may send that many.
    */
   partsInFlight: z.number().int().min(1).max(16).default(2),
+  /**
+   * A request that sends and receives nothing for this many seconds (a connection that went dead,
+   * a store that stopped answering) is abandoned and tried again, and the store is probed until it
+   * answers. Default 60.
+   */
+  idleTimeoutSeconds: z.number().min(1).max(3600).default(60),
   /** Server-side encryption on top of (or, with encryption.mode "sse-only", instead of) MedRelay's own. */
   sse: z.discriminatedUnion('type', [
     z.object({ type: z.literal('AES256') }).strict(),

@@ -292,7 +292,8 @@ export class DirectS3 {
     const request = url.protocol === 'https:' ? https.request : http.request;
     return new Promise<Answer>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError());
-      const r = request({ protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, method, path, headers, agent }, (res) => {
+      const timeout = this.cfg.idleTimeoutSeconds * 1000;
+      const r = request({ protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, method, path, headers, agent, timeout }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -316,6 +317,10 @@ export class DirectS3 {
         }
         reject(e);
       });
+      // Nothing sent or received for that long, from connecting to the answer's end (the SDK's
+      // own requests have the same bound, its socketTimeout: see s3.ts).
+      r.on('timeout', () => r.destroy(Object.assign(new Error(`no answer from the store for ${this.cfg.idleTimeoutSeconds} s (store.idleTimeoutSeconds)`),
+        { name: 'TimeoutError', code: 'ETIMEDOUT' })));
       if (signal) {
         // By hand: http.request's own `signal` option costs more per request than the rest of it.
         const onAbort = () => r.destroy(abortError());

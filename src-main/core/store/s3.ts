@@ -48,6 +48,8 @@ export function createS3Client(cfg: S3StoreConfig, creds: S3Credentials, secrets
     responseChecksumValidation: cfg.checksum === 'when-supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     // The queue retries with its own backoff and knows when the store is down; keep the SDK's short.
     maxAttempts: 2,
+    // A dead connection or a store that stopped answering would otherwise hold its upload forever.
+    requestHandler: { connectionTimeout: cfg.idleTimeoutSeconds * 1000, socketTimeout: cfg.idleTimeoutSeconds * 1000 },
   };
   if (cfg.endpoint) options.endpoint = cfg.endpoint;
   return new S3Client(options);
