@@ -1,11 +1,18 @@
-// Temp folders for tests, removed when the test file ends.
+// Temp folders for tests, removed when the test that made them ends (or, made outside a test, when
+// the test file ends).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 
 export function tempDir(label: string): string {
   const dir = mkdtempSync(join(tmpdir(), `medrelay-${label}-`));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // Vitest runs an afterAll registered while a test runs never: such folders were all left behind.
+  try {
+    onTestFinished(remove);
+  } catch {
+    afterAll(remove);
+  }
   return dir;
 }

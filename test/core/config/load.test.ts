@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../../src-main/core/config/load.js';
+import { tempDir } from '../../support/tmp.js';
 
 const minimal = {
   dataDir: 'data',
@@ -49,7 +49,7 @@ describe('config', () => {
   });
 
   it('reports unreadable and non-JSON files with their path', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'medrelay-cfg-'));
+    const dir = tempDir('cfg');
     const f = join(dir, 'medrelay.json');
     writeFileSync(f, '{ not json');
     expect(() => loadConfig(f)).toThrow(ConfigError);

@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, schemaVersion, SchemaError, type Migration } from '../../../src-main/core/db/migrate.js';
 import { openDatabase } from '../../../src-main/core/db/open.js';
 import { MIGRATIONS } from '../../../src-main/core/db/migrations/index.js';
+import { tempDir } from '../../support/tmp.js';
 
 const m = (version: number, sql: string): Migration => ({ version, name: `m${version}`, up: (db) => db.exec(sql) });
 
@@ -37,7 +36,7 @@ describe('migrate', () => {
   });
 
   it('opens a real file in WAL mode at the newest version', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'medrelay-db-')), 'q', 'medrelay.db');
+    const file = join(tempDir('db'), 'q', 'medrelay.db');
     const db = openDatabase(file);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(schemaVersion(db)).toBe(MIGRATIONS.length);

@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src-main/core/db/open.js';
 import { JobRepository, type NewJob } from '../../../src-main/core/queue/jobs.js';
+import { tempDir } from '../../support/tmp.js';
 
 function repo(now = () => 1000) {
-  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'medrelay-jobs-')), 'medrelay.db'));
+  const db = openDatabase(join(tempDir('jobs'), 'medrelay.db'));
   return new JobRepository(db, now);
 }
 const job = (over: Partial<NewJob> = {}): NewJob => ({

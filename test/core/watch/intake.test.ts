@@ -1,7 +1,6 @@
 // Intake: a pass over many files prepares them one by one (read, check, classify, hash) and queues
 // them a few at a time in one transaction; real files, a real SQLite queue.
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LAYOUT } from '../../../src-shared/keys.js';
@@ -10,9 +9,10 @@ import { samplePdf } from '../../../src-main/core/demo/samples.js';
 import { FileReports } from '../../../src-main/core/queue/file-reports.js';
 import { JobRepository } from '../../../src-main/core/queue/jobs.js';
 import { Intake, type ReadyFile, type RefusedFile } from '../../../src-main/core/watch/intake.js';
+import { tempDir } from '../../support/tmp.js';
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'medrelay-intake-'));
+  const dir = tempDir('intake');
   const db = openDatabase(join(dir, 'medrelay.db'));
   const jobs = new JobRepository(db);
   const reports = new FileReports(db);
