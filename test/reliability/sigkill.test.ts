@@ -25,7 +25,9 @@ describe('agent killed with SIGKILL again and again', () => {
     const dataDir = join(dir, 'data');
     let kills = 0;
     const progress: string[] = [];
-    for (let round = 0; round < 20; round++) {
+    // At least 20 kills; more, up to 40, while no large upload has yet been resumed from its parts (a
+    // slow or busy machine reaches the large files, which come after the small ones, later).
+    for (let round = 0; round < 40; round++) {
       const before = progressMarker(dataDir);
       const agent = spawnAgent(config, s3Env());
       // Kill once this run has got something into the store (an object or a part), at a random moment after.
@@ -38,6 +40,7 @@ describe('agent killed with SIGKILL again and again', () => {
       const jobs = jobHistory(dataDir);
       progress.push(`${jobs.filter((j) => j.state === 'done').length}/${w.expected.size}`);
       if (jobs.length === w.expected.size && jobs.every((j) => j.state === 'done')) break;
+      if (kills >= 20 && jobs.some((j) => j.resumedParts > 0)) break;
     }
     const finish = await runCli(['agent', '--config', config, '--once'], { env: s3Env() });
     expect(finish.code, finish.stdout + finish.stderr).toBe(0);
@@ -54,5 +57,5 @@ describe('agent killed with SIGKILL again and again', () => {
     expect(check).toEqual({ missing: [], extra: [], corrupt: [], openUploads: 0 });
     expect(jobs.every((j) => j.state === 'done')).toBe(true);
     expect(resumed.length).toBeGreaterThanOrEqual(1);
-  }, 600_000);
+  }, 900_000);
 });
