@@ -5,7 +5,8 @@
 // another thread) is not counted, unlike V8's own profiler (bench/profile.mjs), whose samples are
 // of wall time. Needs `perf` (Debian: apt-get install linux-perf) and, for its figures, a machine
 // doing nothing else.
-//   npm run build && node bench/perf.mjs [--workload B] [--keep]
+//   npm run build && node bench/perf.mjs [--workload B] [--keep] [--others N]
+// --others N: the N commonest innermost frames of what no rule claims, per thread.
 // A sample stands for 1/499 s of one thread; per record, samples × 2 ms ÷ records.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -73,7 +74,19 @@ function categorise(samples) {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
-const { values } = parseArgs({ options: { workload: { type: 'string', default: 'B' }, keep: { type: 'boolean' } } });
+/** The innermost frames of the samples no rule claimed ('other …'), most frequent first: where to look next. */
+function others(samples, n) {
+  const counts = new Map();
+  for (const frames of samples) {
+    const stack = frames.join('\n');
+    if (RULES.some(([, re]) => re.test(stack)) || (!frames.some((f) => f.startsWith('JS:')) && WAITING.test(stack))) continue;
+    const key = frames.slice(0, 2).map((f) => f.replace(/\+0x[0-9a-f]+/, '').replace(/\s*\(.*\)$/, '').slice(0, 70)).join(' < ');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
+const { values } = parseArgs({ options: { workload: { type: 'string', default: 'B' }, keep: { type: 'boolean' }, others: { type: 'string', default: '0' } } });
 const w = values.workload.toUpperCase();
 try {
   execFileSync('perf', ['--version'], { stdio: 'ignore' });
@@ -113,6 +126,11 @@ try {
     for (const [tid, samples] of threads.slice(0, 2)) {
       console.log(`thread ${tid}, by what it was doing (µs a record):`);
       for (const [name, n] of categorise(samples)) console.log(`  ${String(Math.round(n * 1e6 / HZ / records)).padStart(6)}  ${name}`);
+      const top = Number(values.others);
+      if (top > 0) {
+        console.log(`  of 'other', by innermost frames:`);
+        for (const [name, n] of others(samples, top)) console.log(`  ${String(Math.round(n * 1e6 / HZ / records)).padStart(6)}  ${name}`);
+      }
     }
   }
 } finally {
