@@ -251,6 +251,26 @@ describe('PutObject outside the SDK pipeline', () => {
     });
   });
 
+  it('signs share links with the store\'s time on a workstation whose clock is an hour slow', async () => {
+    const bucket = await freshBucket('direct-skew-link', client);
+    const slow = testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const s = store(slow, bucket);
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(Date.now() - 3600_000);
+      await put(s, 'shared.pdf', Buffer.from('shared'));
+      expect(await s.head('shared.pdf')).not.toBeNull();
+      const url = await s.presignGet('shared.pdf', 600);
+      const answer = await fetch(url);
+      expect(answer.status).toBe(200);
+      expect(await answer.text()).toBe('shared');
+    } finally {
+      vi.useRealTimers();
+      s.close();
+      slow.destroy();
+    }
+  });
+
   it('abandons requests the store never answers after store.idleTimeoutSeconds, its own and the SDK\'s, as an unreachable store', async () => {
     await withProxy({ hold: true }, async (proxy) => {
       const bucket = await freshBucket('direct-idle', client);

@@ -28,13 +28,22 @@ export async function listS3Prefixes(client: S3Client, bucket: string, prefix: s
   return out;
 }
 
-/** A presigned GET URL for one object; signing is local, the object is not checked here. */
+/**
+ * A presigned GET URL for one object; signing is local, the object is not checked here. Signed at
+ * the store's time once the client has had an answer from it (callers look the object up first).
+ */
 export async function presignS3Get(client: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
   if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
     throw new StoreError('bad-input', `a link to s3://${bucket}/${key} must expire within 1 second to 7 days, not ${expiresInSeconds} s`, false);
   }
   try {
-    return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+    // The store's time, as the client learnt it from its answers (the presigner itself takes this
+    // machine's clock: a workstation an hour slow would hand out links that had already expired).
+    // The offset comes from Date headers, to the second: a clock within seconds of the store's is
+    // left alone, or a link valid for a second could be expired before it is used.
+    const offset = client.config.systemClockOffset;
+    const signingDate = new Date(Date.now() + (Math.abs(offset) > 5_000 ? offset : 0));
+    return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds, signingDate });
   } catch (e) {
     throw toStoreError(e, `signing a link to s3://${bucket}/${key}`);
   }
