@@ -8,7 +8,7 @@ import { afterAll, onTestFinished } from 'vitest';
 export function tempDir(label: string): string {
   const dir = mkdtempSync(join(tmpdir(), `medrelay-${label}-`));
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  // Vitest runs an afterAll registered while a test runs never: such folders were all left behind.
+  // Vitest never runs an afterAll registered while a test is running: such folders were left behind.
   try {
     onTestFinished(remove);
   } catch {
