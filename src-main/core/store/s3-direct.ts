@@ -233,14 +233,17 @@ export class DirectS3 {
     const { url, signer } = target;
     const path = `${url.pathname.replace(/\/$/, '')}/${under}`;
     const search = canonicalQuery(query);
+    const sentPath = search ? `${path}?${search}` : path;
+    const toSign = { method, path, query, headers: { host: url.host, ...headers } };
     // The client's provider: cached, and refreshed before temporary credentials expire.
     const creds = await this.client.config.credentials();
+    // Only the signature's time differs between attempts.
     for (let attempt = 1; ; attempt++) {
       const offset = this.client.config.systemClockOffset;
       const sentAt = Date.now();
-      const signed = signer.sign({ method, path, query, headers: { host: url.host, ...headers } }, creds, new Date(sentAt + offset));
+      const signed = signer.sign(toSign, creds, new Date(sentAt + offset));
       try {
-        const answer = await this.send(method, url, search ? `${path}?${search}` : path, signed, body, signal, true);
+        const answer = await this.send(method, url, sentPath, signed, body, signal, true);
         this.sampleClock(answer.headers, sentAt);
         return answer;
       } catch (e) {
