@@ -61,6 +61,20 @@ async function recordingProxy(opts: { resetSecond?: boolean; hold?: boolean } = 
 
 type Proxy = Awaited<ReturnType<typeof recordingProxy>>;
 
+/**
+ * Runs `f` on a workstation whose clock is `offsetMs` off. Only Date is faked (and keeps running):
+ * the store, in its own process, keeps the true time.
+ */
+async function withClockOff(offsetMs: number, f: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+  try {
+    vi.setSystemTime(Date.now() + offsetMs);
+    await f();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 /** Runs `f` with a recording proxy and a client that goes through it, and closes both after. */
 async function withProxy(opts: Parameters<typeof recordingProxy>[0], f: (proxy: Proxy, viaProxy: S3Client) => Promise<void>): Promise<void> {
   const proxy = await recordingProxy(opts);
@@ -230,10 +244,7 @@ describe('PutObject outside the SDK pipeline', () => {
     await withProxy({}, async (proxy, viaProxy) => {
       const bucket = await freshBucket('direct-skew', client);
       const s = store(viaProxy, bucket);
-      // Only Date is faked (and keeps running): the store, in its own process, keeps the true time.
-      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
-      try {
-        vi.setSystemTime(Date.now() + 3600_000);
+      await withClockOff(3600_000, async () => {
         expect(viaProxy.config.systemClockOffset).toBe(0);
         expect((await put(s, 'first.pdf', Buffer.from('first'))).outcome).toBe('written');
         const puts = () => proxy.seen.filter((r) => r.method === 'PUT').length;
@@ -243,9 +254,7 @@ describe('PutObject outside the SDK pipeline', () => {
         expect((await put(s, 'second.pdf', Buffer.from('second'))).outcome).toBe('written');
         expect(puts()).toBe(3);
         expect((await s.listPage('', '', 10)).objects.map((o) => o.key).sort()).toEqual(['first.pdf', 'second.pdf']);
-      } finally {
-        vi.useRealTimers();
-      }
+      });
       expect((await body(client, bucket, 'second.pdf')).toString()).toBe('second');
       s.close();
     });
@@ -255,17 +264,16 @@ describe('PutObject outside the SDK pipeline', () => {
     const bucket = await freshBucket('direct-skew-link', client);
     const slow = testS3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
     const s = store(slow, bucket);
-    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     try {
-      vi.setSystemTime(Date.now() - 3600_000);
-      await put(s, 'shared.pdf', Buffer.from('shared'));
-      expect(await s.head('shared.pdf')).not.toBeNull();
-      const url = await s.presignGet('shared.pdf', 600);
-      const answer = await fetch(url);
-      expect(answer.status).toBe(200);
-      expect(await answer.text()).toBe('shared');
+      await withClockOff(-3600_000, async () => {
+        await put(s, 'shared.pdf', Buffer.from('shared'));
+        expect(await s.head('shared.pdf')).not.toBeNull();
+        const url = await s.presignGet('shared.pdf', 600);
+        const answer = await fetch(url);
+        expect(answer.status).toBe(200);
+        expect(await answer.text()).toBe('shared');
+      });
     } finally {
-      vi.useRealTimers();
       s.close();
       slow.destroy();
     }
