@@ -62,28 +62,34 @@ function samplesOf(dataFile) {
   return byTid;
 }
 
-function categorise(samples) {
+/** What a sample was doing: a rule's name, else 'other JavaScript', 'event loop (waiting, waking)' or 'other native'. */
+function categoryOf(frames) {
+  const stack = frames.join('\n');
+  const rule = RULES.find(([, re]) => re.test(stack));
+  if (rule) return rule[0];
+  if (frames.some((f) => f.startsWith('JS:'))) return 'other JavaScript';
+  return WAITING.test(stack) ? 'event loop (waiting, waking)' : 'other native';
+}
+
+/** Counts of `keyOf(frames)` over the samples it gives a key to (not null), most frequent first. */
+function tally(samples, keyOf) {
   const counts = new Map();
   for (const frames of samples) {
-    const stack = frames.join('\n');
-    const rule = RULES.find(([, re]) => re.test(stack));
-    const js = frames.some((f) => f.startsWith('JS:'));
-    const name = rule ? rule[0] : js ? 'other JavaScript' : WAITING.test(stack) ? 'event loop (waiting, waking)' : 'other native';
-    counts.set(name, (counts.get(name) ?? 0) + 1);
+    const key = keyOf(frames);
+    if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+function categorise(samples) {
+  return tally(samples, categoryOf);
+}
+
 /** The innermost frames of the samples no rule claimed ('other …'), most frequent first: where to look next. */
 function others(samples, n) {
-  const counts = new Map();
-  for (const frames of samples) {
-    const stack = frames.join('\n');
-    if (RULES.some(([, re]) => re.test(stack)) || (!frames.some((f) => f.startsWith('JS:')) && WAITING.test(stack))) continue;
-    const key = frames.slice(0, 2).map((f) => f.replace(/\+0x[0-9a-f]+/, '').replace(/\s*\(.*\)$/, '').slice(0, 70)).join(' < ');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return tally(samples, (frames) => (categoryOf(frames).startsWith('other ')
+    ? frames.slice(0, 2).map((f) => f.replace(/\+0x[0-9a-f]+/, '').replace(/\s*\(.*\)$/, '').slice(0, 70)).join(' < ')
+    : null)).slice(0, n);
 }
 
 const { values } = parseArgs({ options: { workload: { type: 'string', default: 'B' }, keep: { type: 'boolean' }, others: { type: 'string', default: '0' } } });
